@@ -1,0 +1,220 @@
+"""From a request body to a validated batch: decode, split into items, validate in DuckDB.
+
+Validation runs on the calling thread's own DuckDB cursor (it releases the GIL), so several
+requests validate in parallel while the single writer thread commits.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from collector.exceptions import BadBody, BodyTooLarge, UnsupportedContentType
+from tower.db import Store, load_queries
+from tower.exceptions import StorageError
+from tower.model import EVENT_FIELDS, SYSTEMS
+
+__all__ = [
+    "BodyFormat",
+    "Item",
+    "ValidatedBatch",
+    "body_format",
+    "decode_body",
+    "prepare",
+    "split_items",
+    "unreadable_body",
+    "validate",
+]
+
+SQL = load_queries("collector")
+_macros_ready = threading.local()
+
+
+class BodyFormat(StrEnum):
+    JSON = "json"  # one object or an array of objects
+    NDJSON = "ndjson"  # one object per line
+
+
+NDJSON_TYPES = {
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonl",
+    "application/jsonlines",
+    "application/x-jsonlines",
+}
+JSON_TYPES = {"application/json", "text/json"}
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One raw item of a batch: its position, its NDJSON line (if any) and its text."""
+
+    index: int
+    line: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedBatch:
+    """A batch after validation: rows to store and items refused, both as Arrow tables."""
+
+    events: pa.Table  # columns of validate.sql for valid items
+    rejects: pa.Table  # batch_index, line, reason, raw
+    items: int
+    received_at: datetime
+
+
+def body_format(content_type: str | None) -> BodyFormat:
+    """The body format a Content-Type names; JSON when none is given."""
+    media = (content_type or "application/json").split(";")[0].strip().lower()
+    if media in NDJSON_TYPES:
+        return BodyFormat.NDJSON
+    if media in JSON_TYPES or media == "":
+        return BodyFormat.JSON
+    raise UnsupportedContentType(
+        f"Content-Type {media!r} is not supported; send application/json (an object or an "
+        "array) or application/x-ndjson (one object per line)"
+    )
+
+
+def decode_body(raw: bytes, *, content_encoding: str | None, max_bytes: int) -> bytes:
+    """Undo Content-Encoding, refusing bodies that inflate past `max_bytes`."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("identity", ""):
+        return raw
+    if encoding not in ("gzip", "x-gzip"):
+        raise UnsupportedContentType(
+            f"Content-Encoding {encoding!r} is not supported; send gzip or none"
+        )
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, max_bytes + 1)
+    except zlib.error as exc:
+        raise BadBody(f"body is not valid gzip: {exc}") from exc
+    if len(out) > max_bytes or inflater.unconsumed_tail:
+        raise BodyTooLarge(f"body inflates past the limit of {max_bytes} bytes")
+    if not inflater.eof:
+        raise BadBody("body is truncated gzip")
+    return out
+
+
+def split_items(body: bytes, fmt: BodyFormat) -> list[Item]:
+    """Cut a body into items. Raises BadBody when the body as a whole is unreadable."""
+    if fmt is BodyFormat.NDJSON:
+        text = _utf8(body)
+        items: list[Item] = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            stripped = line.strip()
+            if stripped:
+                items.append(Item(len(items), number, stripped))
+        return items
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        hint = ""
+        if body.lstrip()[:1] == b"{" and b"\n" in body.strip():
+            hint = "; for one event per line send Content-Type: application/x-ndjson"
+        raise BadBody(f"body is not JSON: {exc}{hint}") from exc
+    if isinstance(doc, list):
+        return [Item(i, None, orjson.dumps(v).decode()) for i, v in enumerate(doc)]
+    return [Item(0, None, _utf8(body).strip())]
+
+
+def validate(store: Store, items: list[Item], *, received_at: datetime) -> ValidatedBatch:
+    """Check every item against the event contract; normalise the good ones."""
+    incoming = pa.table(
+        {
+            "idx": pa.array([it.index for it in items], pa.int32()),
+            "line_no": pa.array([it.line for it in items], pa.int32()),
+            "line": pa.array([it.text for it in items], pa.string()),
+        }
+    )
+    cur = store.cursor()
+    try:
+        if getattr(_macros_ready, "cursor", None) is not cur:
+            cur.execute(SQL["macros"])
+            _macros_ready.cursor = cur
+        cur.register("incoming", incoming)
+        try:
+            checked = cur.execute(
+                SQL["validate"],
+                {
+                    "fields": list(EVENT_FIELDS),
+                    "systems": list(SYSTEMS),
+                    "received_at": received_at,
+                },
+            ).to_arrow_table()
+        finally:
+            cur.unregister("incoming")
+    except duckdb.Error as exc:
+        raise StorageError(f"validating a batch of {len(items)} items: {exc}") from exc
+
+    bad = pc.is_valid(checked["reason"])
+    good = checked.filter(pc.invert(bad)).drop_columns(["reason", "line", "line_no"])
+    refused = checked.filter(bad).select(["idx", "line_no", "reason", "line"])
+    reasons = [
+        _explain(r, raw)
+        for r, raw in zip(refused["reason"].to_pylist(), refused["line"].to_pylist(), strict=True)
+    ]
+    rejects = pa.table(
+        {
+            "batch_index": refused["idx"],
+            "line": refused["line_no"],
+            "reason": pa.array(reasons, pa.string()),
+            "raw": refused["line"],
+        }
+    )
+    return ValidatedBatch(events=good, rejects=rejects, items=len(items), received_at=received_at)
+
+
+def unreadable_body(body: bytes, reason: str, *, received_at: datetime) -> ValidatedBatch:
+    """The batch recorded when a whole body could not be read: no events, one reject."""
+    rejects = pa.table(
+        {
+            "batch_index": pa.array([None], pa.int32()),
+            "line": pa.array([None], pa.int32()),
+            "reason": [reason],
+            "raw": [body.decode("utf-8", errors="replace")],
+        }
+    )
+    return ValidatedBatch(events=pa.table({}), rejects=rejects, items=0, received_at=received_at)
+
+
+def prepare(
+    store: Store,
+    raw: bytes,
+    *,
+    fmt: BodyFormat,
+    content_encoding: str | None,
+    max_bytes: int,
+    received_at: datetime,
+) -> ValidatedBatch:
+    """Decode, split and validate one request body (CPU work: run it off the event loop)."""
+    body = decode_body(raw, content_encoding=content_encoding, max_bytes=max_bytes)
+    return validate(store, split_items(body, fmt), received_at=received_at)
+
+
+def _explain(reason: str, raw: str) -> str:
+    """DuckDB says only that JSON is invalid; orjson says where."""
+    if reason != "not valid JSON":
+        return reason
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return f"not valid JSON: {exc}"
+    return reason
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadBody(f"body is not UTF-8: {exc}") from exc

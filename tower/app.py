@@ -1,0 +1,156 @@
+"""Wires the tower into one ASGI app: storage, the writer, the routers, the scheduler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel
+
+import collector.api
+from collector import service as collector_service
+from collector.metrics import IngestMetrics
+from collector.pipeline import Collector
+from collector.writer import Writer
+from tower.clock import Clock, utc_now
+from tower.db import Store
+from tower.exceptions import StorageError, TowerError
+from tower.model import Event, RelatedObject
+from tower.settings import Settings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+class Health(BaseModel):
+    status: str
+    schema_version: int
+    events: int
+    last_seq: int
+    writer_queue_events: int
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
+    """The tower as an ASGI app. Nothing starts until the app's lifespan begins."""
+    registry = CollectorRegistry()
+    metrics = IngestMetrics(registry)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store(
+            settings.db_path,
+            memory_limit=settings.duckdb_memory_limit,
+            threads=settings.duckdb_threads,
+        )
+        writer = Writer(
+            store,
+            max_queued_events=settings.writer_queue_max_events,
+            max_commit_events=settings.commit_max_events,
+            retry_after_seconds=settings.retry_after_seconds,
+            on_commit=metrics.on_commit,
+        )
+        writer.start()
+        metrics.queue_depth.set_function(lambda: writer.queued_events)
+        app.state.store = store
+        app.state.collector = Collector(
+            store=store,
+            writer=writer,
+            metrics=metrics,
+            max_body_bytes=settings.max_body_bytes,
+            clock=clock,
+        )
+        scheduler = BackgroundScheduler(timezone="UTC")
+        scheduler.add_job(
+            _checkpoint,
+            "interval",
+            args=[store, settings.checkpoint_wal_bytes],
+            seconds=settings.checkpoint_every.total_seconds(),
+            id="checkpoint",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+        log.info(
+            "tower ready: db=%s schema=%d events up to seq %d",
+            settings.db_path,
+            store.schema_version,
+            writer.last_seq,
+        )
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=True)
+            writer.stop()
+            store.close()
+
+    app = FastAPI(
+        title="Control Tower",
+        version="0.1.0",
+        summary="Every order and stock hop across ERP, WMS, OMS, EDI and middleware.",
+        lifespan=lifespan,
+    )
+    app.include_router(collector.api.router)
+
+    @app.exception_handler(TowerError)
+    async def tower_error(_: Request, exc: TowerError) -> JSONResponse:
+        if exc.status_code >= 500:
+            log.error("%s: %s", exc.code, exc.detail)
+        return JSONResponse(
+            {"error": exc.code, "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.get("/api/v1/health", tags=["operations"], response_model=Health)
+    def health(request: Request, response: Response) -> Health:
+        """Is the tower up, which schema does it run, how much does it hold."""
+        ingest: Collector = request.app.state.collector
+        alive = ingest.writer.is_alive
+        if not alive:
+            response.status_code = 503
+        return Health(
+            status="ok" if alive else "writer stopped",
+            schema_version=ingest.store.schema_version,
+            events=collector_service.count_events(store=ingest.store),
+            last_seq=ingest.writer.last_seq,
+            writer_queue_events=ingest.writer.queued_events,
+        )
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=True)
+    def prometheus_metrics() -> Response:
+        """Prometheus text exposition of the tower's own figures."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    def openapi() -> dict[str, Any]:
+        # The ingest route reads its raw body (NDJSON, gzip), so FastAPI cannot see the Event
+        # schema; publish it under components so the request body's $ref resolves.
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (Event, RelatedObject):
+                definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(definition.pop("$defs", {}))
+                components[model.__name__] = definition
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _checkpoint(store: Store, wal_bytes: int) -> None:
+    try:
+        if store.checkpoint_if_needed(wal_bytes=wal_bytes):
+            log.info("checkpointed the WAL into %s", store.path)
+    except StorageError:
+        log.warning("background checkpoint failed; will retry", exc_info=True)

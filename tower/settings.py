@@ -1,0 +1,38 @@
+"""The tower's settings: one class, read once at start (env prefix TOWER_), then passed in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Everything an operator can tune. Each field is also TOWER_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="TOWER_", env_file=None, extra="ignore")
+
+    db_path: Path = Field(Path("data/tower.duckdb"), description="The embedded DuckDB file.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    max_body_bytes: int = Field(16 * MiB, description="Larger request bodies get 413.")
+    writer_queue_max_events: int = Field(
+        200_000, description="Events waiting for commit before ingest answers 429."
+    )
+    commit_max_events: int = Field(50_000, description="Most events one group commit takes.")
+    retry_after_seconds: int = Field(1, description="Retry-After sent with 429 and 503.")
+
+    checkpoint_every: timedelta = Field(
+        timedelta(seconds=10), description="How often the background checkpoint job looks."
+    )
+    checkpoint_wal_bytes: int = Field(
+        64 * MiB, description="The background job checkpoints once the WAL is this big."
+    )
+    duckdb_memory_limit: str | None = Field(None, description="e.g. '4GB'; DuckDB's default else.")
+    duckdb_threads: int | None = Field(None, description="DuckDB threads; all cores when unset.")
