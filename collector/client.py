@@ -63,30 +63,39 @@ def post_batch(
     url: str,
     items: list[FileItem],
     *,
-    max_attempts: int = 30,
+    busy_retries: int = 60,
+    transport_retries: int = 3,
     on_retry: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, object], int]:
-    """Post one batch as gzip NDJSON; retry while the tower asks to. Returns (answer, retries)."""
+    """Post one batch as gzip NDJSON; retry while the tower asks to. Returns (answer, retries).
+
+    A busy tower (429/503) is waited for as long as it asks, up to `busy_retries` times; a
+    connection failure is retried briefly, since an unreachable tower rarely comes back soon.
+    """
     body = gzip.compress(b"\n".join(it.text for it in items), compresslevel=1)
     headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
-    for attempt in range(1, max_attempts + 1):
+    busy = failed = 0
+    while True:
         try:
             response = client.post(url, content=body, headers=headers)
         except httpx.TransportError as exc:
-            if attempt == max_attempts:
+            failed += 1
+            if failed > transport_retries:
                 raise
-            wait, why = min(2**attempt * 0.1, 5.0), f"connection problem: {exc}"
+            wait, why = 0.2 * 2**failed, f"connection problem: {exc}"
         else:
             if response.status_code not in RETRY_STATUSES:
                 response.raise_for_status()
                 answer: dict[str, object] = response.json()
-                return answer, attempt - 1
+                return answer, busy + failed
+            busy += 1
+            if busy > busy_retries:
+                response.raise_for_status()
             wait = float(response.headers.get("Retry-After", "1"))
             why = f"tower busy ({response.status_code})"
         if on_retry is not None:
             on_retry(why)
         time.sleep(wait)
-    raise RuntimeError(f"gave up after {max_attempts} attempts")
 
 
 def send_file(

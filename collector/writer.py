@@ -122,7 +122,10 @@ class Writer:
                 raise WriterStopped("the writer is not running", headers=self._retry_headers())
             # An idle writer always takes one batch, so a batch larger than the whole queue
             # still gets in; memory stays bounded by queue size plus one body.
-            if self._queued_events and self._queued_events + pending.weight > self.max_queued_events:
+            if (
+                self._queued_events
+                and self._queued_events + pending.weight > self.max_queued_events
+            ):
                 raise WriterBusy(
                     f"ingest queue is full ({self._queued_events} events waiting); retry after "
                     f"{self.retry_after_seconds} s",

@@ -25,8 +25,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_healthy(url: str, *, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
-                 ) -> None:
+def wait_healthy(
+    url: str, *, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -78,9 +79,19 @@ class ProcessServer:
         env = {**os.environ, "TOWER_LOG_LEVEL": "warning", **self.env}
         log = open(self.db_path.with_suffix(".log"), "ab")  # noqa: SIM115  (kept for the process)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tower", "serve", "--db", str(self.db_path),
-             "--port", str(self.port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "tower",
+                "serve",
+                "--db",
+                str(self.db_path),
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         wait_healthy(self.url, process=self.process)
         return self

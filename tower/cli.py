@@ -107,7 +107,7 @@ def ingest(
         table.add_row("retries (tower busy)", str(summary.retries))
     console.print(table)
     for where, reason in summary.rejected[:50]:
-        console.print(f"[red]rejected[/] {where}: {reason}", highlight=False)
+        console.print(f"[red]rejected[/] {where}: {reason}", highlight=False, soft_wrap=True)
     if len(summary.rejected) > 50:
         console.print(f"... and {len(summary.rejected) - 50} more (GET /api/v1/rejects)")
     if summary.rejected:

@@ -64,7 +64,9 @@ class Store:
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, str | bool | int | float | list[str]] = {"checkpoint_threshold": INLINE_CHECKPOINT_THRESHOLD}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "checkpoint_threshold": INLINE_CHECKPOINT_THRESHOLD
+        }
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:

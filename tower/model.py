@@ -56,6 +56,13 @@ def _aware_timestamp(value: Any) -> Any:
     raise ValueError("timestamp must be an RFC 3339 string")
 
 
+def _null_is(default: Any) -> BeforeValidator:
+    """JSON null in an optional field means the same as leaving the field out."""
+    return BeforeValidator(
+        lambda v: default() if callable(default) and v is None else (default if v is None else v)
+    )
+
+
 AwareDatetime = Annotated[
     datetime,
     BeforeValidator(_aware_timestamp),
@@ -112,15 +119,15 @@ class Event(BaseModel):
     correlation_id: Annotated[str, Field(min_length=1, max_length=256)] | None = Field(
         None, description="Middleware message or W3C trace id, when present."
     )
-    status: Literal["ok", "error"] = "ok"
+    status: Annotated[Literal["ok", "error"], _null_is("ok")] = "ok"
     error: Annotated[str, Field(max_length=8192)] | None = Field(
         None, description="The source's error text when status is error."
     )
-    attributes: dict[str, Any] = Field(
+    attributes: Annotated[dict[str, Any], _null_is(dict)] = Field(
         default_factory=dict,
         description="Everything else: sku, quantity, value, currency, customer, partner, ...",
     )
-    related: Annotated[list[RelatedObject], Field(max_length=MAX_RELATED)] = Field(
+    related: Annotated[list[RelatedObject], Field(max_length=MAX_RELATED), _null_is(list)] = Field(
         default_factory=list,
         description="Other objects this event references (a shipment's orders). Links, "
         "never aliases: two orders in one shipment stay two journeys.",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 from concurrent.futures import ThreadPoolExecutor
 
-import duckdb
 import httpx
 import orjson
 
@@ -103,8 +102,10 @@ def test_concurrent_clients_each_event_stored_exactly_once(
     ids = stored_ids(server)
     assert len(ids) == len(set(ids)), "an event was stored twice"
     assert set(ids) == acked
-    seqs = [r["seq"] for r in server.app.state.store.query(
-        "SELECT seq FROM events ORDER BY seq", doing="test")]
+    seqs = [
+        r["seq"]
+        for r in server.app.state.store.query("SELECT seq FROM events ORDER BY seq", doing="test")
+    ]
     assert seqs == list(range(1, len(ids) + 1)), "ingest sequence has gaps or repeats"
 
 
@@ -112,7 +113,8 @@ def test_gzip_ndjson_is_accepted_and_blank_lines_ignored(client: httpx.Client) -
     events = make_events(300, prefix="gz")
     body = gzip.compress(ndjson(events[:150]) + b"\n\n" + ndjson(events[150:]) + b"\n")
     answer = client.post(
-        "/api/v1/events", content=body,
+        "/api/v1/events",
+        content=body,
         headers={**NDJSON, "Content-Encoding": "gzip"},
     ).json()
     assert answer == {"accepted": 300, "duplicates": 0, "rejected": []}
@@ -133,8 +135,11 @@ def test_a_single_object_is_a_batch_of_one(client: httpx.Client) -> None:
 
 
 def test_a_body_that_is_not_json_is_400_and_still_recorded(client: httpx.Client) -> None:
-    response = client.post("/api/v1/events", content=b"order W-1001 shipped",
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/events",
+        content=b"order W-1001 shipped",
+        headers={"Content-Type": "application/json"},
+    )
 
     assert response.status_code == 400
     assert "not JSON" in response.json()["detail"]
@@ -145,18 +150,23 @@ def test_a_body_that_is_not_json_is_400_and_still_recorded(client: httpx.Client)
 
 def test_ndjson_sent_as_json_gets_a_hint(client: httpx.Client) -> None:
     body = ndjson([make_event(), make_event()])
-    response = client.post("/api/v1/events", content=body,
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/events", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert "application/x-ndjson" in response.json()["detail"]
 
 
 def test_unknown_content_type_is_415(client: httpx.Client) -> None:
-    response = client.post("/api/v1/events", content=b"<order/>",
-                           headers={"Content-Type": "application/xml"})
+    response = client.post(
+        "/api/v1/events", content=b"<order/>", headers={"Content-Type": "application/xml"}
+    )
     assert response.status_code == 415
-    response = client.post("/api/v1/events", content=b"{}",
-                           headers={"Content-Type": "application/json", "Content-Encoding": "br"})
+    response = client.post(
+        "/api/v1/events",
+        content=b"{}",
+        headers={"Content-Type": "application/json", "Content-Encoding": "br"},
+    )
     assert response.status_code == 415
 
 
@@ -168,12 +178,14 @@ def test_bodies_over_the_limit_are_413(tmp_path) -> None:
         assert http.post("/api/v1/events", content=big, headers=NDJSON).status_code == 413
         # small on the wire, too big once inflated: refused without inflating it all
         bomb = gzip.compress(b" " * (10 * 1024 * 1024))
-        response = http.post("/api/v1/events", content=bomb,
-                             headers={**NDJSON, "Content-Encoding": "gzip"})
+        response = http.post(
+            "/api/v1/events", content=bomb, headers={**NDJSON, "Content-Encoding": "gzip"}
+        )
         assert response.status_code == 413
         # chunked upload with no Content-Length is counted as it arrives
-        response = http.post("/api/v1/events", content=iter([big[:40_000], big[40_000:]]),
-                             headers=NDJSON)
+        response = http.post(
+            "/api/v1/events", content=iter([big[:40_000], big[40_000:]]), headers=NDJSON
+        )
         assert response.status_code == 413
         assert server.app.state.store.scalar("SELECT count(*) FROM events", doing="t") == 0
 
@@ -208,7 +220,8 @@ def test_related_objects_are_links_searchable_by_their_keys(
     client: httpx.Client,
 ) -> None:
     shipment = make_event(
-        type="shipment.shipped", object_type="shipment",
+        type="shipment.shipped",
+        object_type="shipment",
         keys={"wms_shipment": "SH-77", "carrier_tracking": "1Z999"},
         related=[{"object_type": "order", "keys": {"oms_order": f"W-{n}"}} for n in (1, 2, 3)],
     )
@@ -222,4 +235,3 @@ def test_related_objects_are_links_searchable_by_their_keys(
     [stored] = client.get("/api/v1/events", params={"key": "1Z999"}).json()["items"]
     assert stored["related"] == shipment["related"]
     assert stored["keys"] == shipment["keys"]
-

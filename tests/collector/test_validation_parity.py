@@ -1,0 +1,162 @@
+"""The SQL validation (the fast path) and the pydantic model (the contract) agree on every item."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collector.ingest import Item, validate
+from tests.factories import make_event
+from tower.db import Store
+from tower.model import Event
+
+RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    return Store(Path(tmp_path_factory.mktemp("parity")) / "parity.duckdb")
+
+
+def sql_verdict(store: Store, item: Any) -> str | None:
+    text = item if isinstance(item, str) else json.dumps(item)
+    batch = validate(store, [Item(0, None, text)], received_at=RECEIVED)
+    if batch.events.num_rows == 1:
+        return None
+    [reason] = batch.rejects["reason"].to_pylist()
+    return str(reason)
+
+
+def model_accepts(item: Any) -> bool:
+    text = item if isinstance(item, str) else json.dumps(item)
+    try:
+        Event.model_validate_json(text)
+    except pydantic.ValidationError:
+        return False
+    return True
+
+
+CASES: list[tuple[str, dict[str, Any], str | None]] = [
+    ("valid", {}, None),
+    ("offset time", {"occurred_at": "2026-11-23T09:15:00.123456+05:30"}, None),
+    ("lower-case z", {"occurred_at": "2026-11-23t09:15:00z"}, None),
+    (
+        "naive time",
+        {"occurred_at": "2026-11-23T09:15:00"},
+        "occurred_at: timestamp has no time zone",
+    ),
+    ("date only", {"occurred_at": "2026-11-23"}, "occurred_at: timestamp is not RFC 3339"),
+    ("not a date", {"occurred_at": "2026-02-30T10:00:00Z"}, "occurred_at: not a real date"),
+    ("epoch number", {"occurred_at": 1763890500}, "occurred_at: timestamp must be an RFC 3339"),
+    ("missing time", {"occurred_at": None}, "occurred_at: required"),
+    ("unknown field", {"occured_at": "x"}, "unknown field(s): occured_at"),
+    ("received_at is ours", {"received_at": "2026-11-23T09:15:00Z"}, "unknown field(s)"),
+    ("empty event_id", {"event_id": ""}, "event_id: must be a non-empty string"),
+    ("numeric event_id", {"event_id": 7}, "event_id: must be a non-empty string"),
+    ("no source", {"source": None}, "source: required"),
+    ("empty source", {"source": ""}, "source: must be a non-empty string"),
+    ("unknown system", {"system": "sap"}, "system: must be one of"),
+    ("upper-case system", {"system": "WMS"}, "system: must be one of"),
+    ("empty facility", {"facility": ""}, "facility: must not be empty"),
+    ("long facility", {"facility": "F" * 65}, "facility: longer than 64"),
+    ("upper-case type", {"type": "Order.Accepted"}, "type: must be lower-case"),
+    ("type with space", {"type": "order accepted"}, "type: must be lower-case"),
+    ("type with hyphen", {"type": "shipment.out-for-delivery"}, None),
+    ("bad object_type", {"object_type": "Sales Order"}, "object_type: must be lower_snake_case"),
+    ("no keys", {"keys": None}, "keys: required"),
+    ("empty keys", {"keys": {}}, "keys: needs at least one key"),
+    ("keys as list", {"keys": ["W-1"]}, "keys: must be an object"),
+    ("numeric key value", {"keys": {"erp_sales_order": 4500012}}, "keys: every key value"),
+    ("empty key value", {"keys": {"oms_order": ""}}, "keys: every key value"),
+    ("bad namespace", {"keys": {"OMS-Order": "W-1"}}, "keys.OMS-Order: a key namespace"),
+    ("33 keys", {"keys": {f"k{i}": "v" for i in range(33)}}, "keys: at most 32 keys"),
+    ("bad status", {"status": "failed"}, "status: must be ok or error"),
+    ("error status", {"status": "error", "error": "ERP posting refused: period closed"}, None),
+    ("numeric error", {"error": 500}, "error: must be a string"),
+    ("attributes list", {"attributes": [1, 2]}, "attributes: must be a JSON object"),
+    ("null attributes", {"attributes": None}, None),
+    ("related object", {"related": {"object_type": "order"}}, "related: must be a list"),
+    ("related ok", {"related": [{"object_type": "order", "keys": {"oms_order": "W-2"}}]}, None),
+    ("related no keys", {"related": [{"object_type": "order"}]}, "related[0].keys: required"),
+    (
+        "related extra",
+        {"related": [{"object_type": "order", "keys": {"a": "b"}, "role": "x"}]},
+        "related[0]: unknown field(s): role",
+    ),
+    (
+        "related second bad",
+        {
+            "related": [
+                {"object_type": "order", "keys": {"a": "b"}},
+                {"object_type": "", "keys": {}},
+            ]
+        },
+        "related[1].object_type",
+    ),
+    ("related not object", {"related": ["W-1"]}, "related[0]: must be an object"),
+    ("correlation id", {"correlation_id": "00f067aa0ba902b7"}, None),
+    ("numeric correlation id", {"correlation_id": 42}, "correlation_id: must be a string"),
+]
+
+
+@pytest.mark.parametrize(("name", "change", "reason"), CASES, ids=[c[0] for c in CASES])
+def test_sql_and_model_agree(
+    store: Store, name: str, change: dict[str, Any], reason: str | None
+) -> None:
+    event = make_event()
+    for field, value in change.items():
+        if value is None:
+            event.pop(field, None)
+        else:
+            event[field] = value
+    if name == "null attributes":
+        event["attributes"] = None
+
+    verdict = sql_verdict(store, event)
+
+    if reason is None:
+        assert verdict is None
+    else:
+        assert verdict is not None and verdict.startswith(reason), verdict
+    assert model_accepts(event) == (verdict is None)
+
+
+@pytest.mark.parametrize("raw", ["", "{", "[]", "null", "42", '"text"', '{"a":1}{"b":2}'])
+def test_items_that_are_not_objects(store: Store, raw: str) -> None:
+    verdict = sql_verdict(store, raw)
+    assert verdict is not None
+    assert not model_accepts(raw)
+
+
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=12),
+    st.sampled_from(["2026-11-23T09:15:00Z", "order.accepted", "wms", "W-1"]),
+)
+json_value = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+field_names = st.sampled_from([*Event.model_fields, "extra"])
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(changes=st.dictionaries(field_names, json_value, max_size=3))
+def test_random_mutations_get_the_same_verdict(store: Store, changes: dict[str, Any]) -> None:
+    event = make_event()
+    event.update(changes)
+    assert model_accepts(event) == (sql_verdict(store, event) is None), event
