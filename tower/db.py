@@ -77,7 +77,8 @@ class Store:
         except duckdb.Error as exc:
             raise StorageError(f"cannot open the database {self.path}: {exc}") from exc
         self._local = threading.local()
-        self._write_lock = threading.Lock()
+        self._lanes: dict[str, tuple[duckdb.DuckDBPyConnection, threading.Lock]] = {}
+        self._lanes_lock = threading.Lock()
         self.schema_version = self._migrate()
 
     # -- reading ---------------------------------------------------------------------------
@@ -115,10 +116,16 @@ class Store:
     # -- writing ---------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, *, doing: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The writer connection inside BEGIN ... COMMIT; rolled back on any error."""
-        with self._write_lock:
-            con = self._con
+    def transaction(
+        self, *, doing: str, lane: str = "ingest"
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection inside BEGIN ... COMMIT; rolled back on any error.
+
+        Each lane (the ingest writer, the correlator, ...) has its own connection, so writers
+        of different tables commit concurrently under DuckDB's MVCC; one lane is serial.
+        """
+        con, lock = self._lane(lane)
+        with lock:
             try:
                 con.execute("BEGIN TRANSACTION")
                 yield con
@@ -131,6 +138,14 @@ class Store:
                 if isinstance(exc, duckdb.Error):
                     raise StorageError(f"{doing}: {exc}") from exc
                 raise
+
+    def _lane(self, lane: str) -> tuple[duckdb.DuckDBPyConnection, threading.Lock]:
+        with self._lanes_lock:
+            if lane not in self._lanes:
+                con = self._con if lane == "ingest" else self._con.cursor()
+                con.execute("SET TimeZone = 'UTC'")
+                self._lanes[lane] = (con, threading.Lock())
+            return self._lanes[lane]
 
     def wal_bytes(self) -> int:
         """Size of the write-ahead log not yet checkpointed into the database file."""
@@ -184,7 +199,7 @@ class Store:
             if version <= current:
                 continue
             log.info("applying migration %03d_%s", version, name)
-            with self.transaction(doing=f"migration {version:03d}_{name}") as tx:
+            with self.transaction(doing=f"migration {version:03d}_{name}", lane="migrate") as tx:
                 tx.execute(sql)
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]

@@ -197,7 +197,7 @@ def test_a_full_writer_queue_answers_429_with_retry_after(tmp_path) -> None:
         first = make_events(400, prefix="held")
         with ThreadPoolExecutor(1) as pool, httpx.Client(base_url=server.url, timeout=60) as http:
             # Hold the real write lock so the writer cannot commit: the queue fills up.
-            with store._write_lock:
+            with store._lane("ingest")[1]:
                 pending = pool.submit(http.post, "/api/v1/events", json=first)
                 _wait_for(lambda: server.app.state.collector.writer.queued_events >= 400)
                 busy = http.post("/api/v1/events", json=make_events(200, prefix="late"))

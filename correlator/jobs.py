@@ -1,0 +1,353 @@
+"""The correlator's job: stitch events past the watermark into journeys, once per call.
+
+Incremental and idempotent: the watermark (last ingest seq processed) moves in the same
+transaction as the journeys it produced, so a crash or a re-run never stitches an event twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from correlator.identity import EventNodes, Node, Resolution, resolve
+from correlator.models import ModelSet
+from correlator.rules import JourneyEvent, JourneyState, build_journey
+from tower.db import Store, load_queries, split_statements
+
+__all__ = ["RunReport", "run_once", "run_until_caught_up"]
+
+log = logging.getLogger(__name__)
+SQL = load_queries("correlator")
+APPLY_BATCH = split_statements(SQL["apply_batch"])
+LANE = "correlator"
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    events: int
+    journeys_touched: int
+    journeys_created: int
+    merges: int
+    watermark: int
+    seconds: float
+
+
+def run_once(*, store: Store, models: ModelSet, batch_size: int = 50_000) -> RunReport:
+    """Stitch up to `batch_size` new events; report what changed."""
+    started = time.perf_counter()
+    watermark = _state(store, "watermark")
+    rows = store.query_arrow(
+        SQL["new_events"], {"watermark": watermark, "limit": batch_size}, doing="reading new events"
+    ).to_pylist()
+    if not rows:
+        return RunReport(0, 0, 0, 0, watermark, time.perf_counter() - started)
+    batch = [_nodes(row, models) for row in rows]
+    known = _known_nodes(store, batch)
+    resolution = resolve(batch, known, next_id=_state(store, "next_journey_id"))
+    new_watermark = int(rows[-1]["seq"])
+
+    with store.transaction(doing=f"stitching {len(rows)} events", lane=LANE) as con:
+        _apply(con, resolution)
+        touched = _touched(con, resolution)
+        states = _rebuild(con, models, touched, updated_seq=new_watermark)
+        con.execute(
+            "UPDATE correlator_state SET value = ? WHERE name = 'watermark'", [new_watermark]
+        )
+        con.execute(
+            "UPDATE correlator_state SET value = ? WHERE name = 'next_journey_id'",
+            [resolution.next_id],
+        )
+    report = RunReport(
+        events=len(rows),
+        journeys_touched=states,
+        journeys_created=len(resolution.new_journeys),
+        merges=len(resolution.merges),
+        watermark=new_watermark,
+        seconds=time.perf_counter() - started,
+    )
+    log.debug("correlator: %s", report)
+    return report
+
+
+def run_until_caught_up(
+    *,
+    store: Store,
+    models: ModelSet,
+    batch_size: int = 50_000,
+    on_progress: Callable[[RunReport], None] | None = None,
+) -> list[RunReport]:
+    """Run batches until no event is waiting (a backfill)."""
+    reports: list[RunReport] = []
+    while True:
+        report = run_once(store=store, models=models, batch_size=batch_size)
+        if not report.events:
+            return reports
+        reports.append(report)
+        if on_progress is not None:
+            on_progress(report)
+
+
+def pending_events(*, store: Store) -> int:
+    """Events stored but not yet stitched."""
+    return int(
+        store.scalar(
+            "SELECT count(*) FROM events WHERE seq > (SELECT value FROM correlator_state"
+            " WHERE name = 'watermark')",
+            doing="counting unstitched events",
+        )
+    )
+
+
+def _state(store: Store, name: str) -> int:
+    return int(
+        store.scalar(
+            "SELECT value FROM correlator_state WHERE name = ?",
+            [name],
+            doing=f"reading correlator {name}",
+        )
+    )
+
+
+def _nodes(row: dict[str, Any], models: ModelSet) -> EventNodes:
+    object_type = row["object_type"]
+    model = models.for_object_type(object_type)
+    dimensions = set(model.dimensions) if model else set()
+    keys: dict[str, str] = orjson.loads(row["keys"])
+    own = tuple((object_type, ns, v) for ns, v in sorted(keys.items()) if ns not in dimensions)
+    related = []
+    for ref in orjson.loads(row["related"]):
+        ref_model = models.for_object_type(ref["object_type"])
+        ref_dims = set(ref_model.dimensions) if ref_model else set()
+        related.append(
+            tuple(
+                (ref["object_type"], ns, v)
+                for ns, v in sorted(ref["keys"].items())
+                if ns not in ref_dims
+            )
+        )
+    return EventNodes(seq=int(row["seq"]), own=own, related=tuple(related))
+
+
+def _known_nodes(store: Store, batch: list[EventNodes]) -> dict[Node, int]:
+    nodes = {n for e in batch for n in e.own} | {n for e in batch for g in e.related for n in g}
+    if not nodes:
+        return {}
+    object_types, namespaces, values = zip(*nodes, strict=True)
+    batch_nodes = pa.table(
+        {"object_type": list(object_types), "namespace": list(namespaces), "value": list(values)}
+    )
+    cur = store.cursor()
+    cur.register("batch_nodes", batch_nodes)
+    try:
+        rows = store.query(SQL["known_nodes"], doing="looking up known keys")
+    finally:
+        cur.unregister("batch_nodes")
+    return {(r["object_type"], r["namespace"], r["value"]): int(r["journey_id"]) for r in rows}
+
+
+def _apply(con: Any, resolution: Resolution) -> None:
+    tables = {
+        "merges": pa.table(
+            {
+                "absorbed": pa.array(list(resolution.merges), pa.int64()),
+                "survivor": pa.array(list(resolution.merges.values()), pa.int64()),
+            }
+        ),
+        "new_nodes": pa.table(
+            {
+                "object_type": [n[0] for n in resolution.new_nodes],
+                "namespace": [n[1] for n in resolution.new_nodes],
+                "value": [n[2] for n in resolution.new_nodes],
+                "journey_id": pa.array(list(resolution.new_nodes.values()), pa.int64()),
+            }
+        ),
+        "new_members": pa.table(
+            {
+                "journey_id": pa.array(list(resolution.own_journey.values()), pa.int64()),
+                "seq": pa.array(list(resolution.own_journey), pa.int64()),
+            }
+        ),
+        "new_links": pa.table(
+            {
+                "from_journey": pa.array([a for a, _ in resolution.links], pa.int64()),
+                "to_journey": pa.array([b for _, b in resolution.links], pa.int64()),
+            }
+        ),
+    }
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        for statement in APPLY_BATCH:
+            con.execute(statement)
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
+def _touched(con: Any, resolution: Resolution) -> list[int]:
+    """Journeys to rebuild: those the batch changed, and those that include them."""
+    direct = set(resolution.own_journey.values()) | set(resolution.merges.values())
+    direct |= {j for link in resolution.links for j in link}
+    if not direct:
+        return []
+    con.register("direct", pa.table({"journey_id": pa.array(sorted(direct), pa.int64())}))
+    try:
+        rows = con.execute(
+            "SELECT DISTINCT to_journey FROM journey_links"
+            " WHERE from_journey IN (SELECT journey_id FROM direct)"
+        ).fetchall()
+    finally:
+        con.unregister("direct")
+    return sorted(direct | {int(r[0]) for r in rows})
+
+
+def _rebuild(con: Any, models: ModelSet, touched: list[int], *, updated_seq: int) -> int:
+    if not touched:
+        return 0
+    con.register("touched", pa.table({"journey_id": pa.array(touched, pa.int64())}))
+    try:
+        events = con.execute(SQL["touched_events"]).to_arrow_table().to_pylist()
+        keys = con.execute(SQL["touched_keys"]).to_arrow_table().to_pylist()
+        by_journey: dict[int, list[JourneyEvent]] = {}
+        for row in events:
+            by_journey.setdefault(int(row["journey_id"]), []).append(_journey_event(row))
+        rows = []
+        for key_row in keys:
+            journey_id = int(key_row["journey_id"])
+            object_type = key_row["object_type"]
+            model = models.for_object_type(object_type)
+            included = set(model.includes) if model else set()
+            members = [
+                e
+                for e in by_journey.get(journey_id, [])
+                if e.via is None or e.object_type in included
+            ]
+            aliases: dict[str, list[str]] = {}
+            for ns, value in zip(key_row["namespaces"], key_row["values"], strict=True):
+                aliases.setdefault(ns, []).append(value)
+            if not members:
+                continue  # only referenced so far: the journey appears when it has events
+            state = build_journey(model, members)
+            rows.append(
+                _journey_row(
+                    journey_id,
+                    model.kind if model else object_type,
+                    model.label if model else [],
+                    aliases,
+                    state,
+                    members,
+                    updated_seq,
+                )
+            )
+        con.execute("DELETE FROM journeys WHERE journey_id IN (SELECT journey_id FROM touched)")
+        if rows:
+            con.register("rebuilt", pa.Table.from_pylist(rows, schema=JOURNEY_SCHEMA))
+            try:
+                con.execute("INSERT INTO journeys SELECT * FROM rebuilt")
+            finally:
+                con.unregister("rebuilt")
+        return len(rows)
+    finally:
+        con.unregister("touched")
+
+
+def _journey_event(row: dict[str, Any]) -> JourneyEvent:
+    return JourneyEvent(
+        seq=int(row["seq"]),
+        event_id=row["event_id"],
+        occurred_at=row["occurred_at"],
+        source=row["source"],
+        system=row["system"],
+        type=row["type"],
+        object_type=row["object_type"],
+        status=row["status"],
+        error=row["error"],
+        facility=row["facility"],
+        attributes=orjson.loads(row["attributes"]),
+        via=None if row["via"] is None else int(row["via"]),
+    )
+
+
+def _label(preferred: list[str], aliases: dict[str, list[str]]) -> str:
+    for namespace in (*preferred, *sorted(aliases)):
+        if namespace in aliases:
+            return f"{namespace}:{aliases[namespace][0]}"
+    return "?"
+
+
+def _journey_row(
+    journey_id: int,
+    kind: str,
+    preferred: list[str],
+    aliases: dict[str, list[str]],
+    state: JourneyState,
+    members: list[JourneyEvent],
+    updated_seq: int,
+) -> dict[str, Any]:
+    return {
+        "journey_id": journey_id,
+        "kind": kind,
+        "label": _label(preferred, aliases),
+        "keys": orjson.dumps(aliases).decode(),
+        "stage": state.stage,
+        "stage_entered_at": state.stage_entered_at,
+        "started_at": state.started_at,
+        "last_event_at": state.last_event_at,
+        "state": state.state,
+        "next_stage": state.next_stage,
+        "next_due_at": state.next_due_at,
+        "at_risk_at": state.at_risk_at,
+        "error_open": state.error_open,
+        "facility": state.facility,
+        "customer": state.customer,
+        "channel": state.channel,
+        "value": state.value,
+        "currency": state.currency,
+        "systems": state.systems,
+        "sources": sorted({e.source for e in members}),
+        "event_count": state.event_count,
+        "anomaly_count": len(state.anomalies),
+        "anomaly_kinds": sorted({a.kind for a in state.anomalies}),
+        "history": orjson.dumps(state.history).decode(),
+        "anomalies": orjson.dumps(state.anomalies).decode(),
+        "updated_seq": updated_seq,
+    }
+
+
+_TS = pa.timestamp("us", tz="UTC")
+JOURNEY_SCHEMA = pa.schema(
+    [
+        ("journey_id", pa.int64()),
+        ("kind", pa.string()),
+        ("label", pa.string()),
+        ("keys", pa.string()),
+        ("stage", pa.string()),
+        ("stage_entered_at", _TS),
+        ("started_at", _TS),
+        ("last_event_at", _TS),
+        ("state", pa.string()),
+        ("next_stage", pa.string()),
+        ("next_due_at", _TS),
+        ("at_risk_at", _TS),
+        ("error_open", pa.bool_()),
+        ("facility", pa.string()),
+        ("customer", pa.string()),
+        ("channel", pa.string()),
+        ("value", pa.float64()),
+        ("currency", pa.string()),
+        ("systems", pa.list_(pa.string())),
+        ("sources", pa.list_(pa.string())),
+        ("event_count", pa.int32()),
+        ("anomaly_count", pa.int32()),
+        ("anomaly_kinds", pa.list_(pa.string())),
+        ("history", pa.string()),
+        ("anomalies", pa.string()),
+        ("updated_seq", pa.int64()),
+    ]
+)
