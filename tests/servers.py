@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from tower.app import create_app
+from tower.clock import Clock, utc_now
 from tower.settings import Settings
 
 
@@ -47,10 +48,10 @@ class ThreadServer:
     The app object stays reachable (`.app`), so a test can look at or hold the real store.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app: FastAPI = create_app(settings)
+        self.app: FastAPI = create_app(settings, clock=clock)
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -15,10 +15,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from pydantic import BaseModel
 
 import collector.api
+import correlator.api
 from collector import service as collector_service
 from collector.metrics import IngestMetrics
 from collector.pipeline import Collector
 from collector.writer import Writer
+from correlator import jobs as correlator_jobs
+from correlator.models import ModelSet, load_models
 from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
@@ -42,6 +45,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     """The tower as an ASGI app. Nothing starts until the app's lifespan begins."""
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry)
+    models = load_models(settings.journey_models_dir)  # a bad model file fails here, at start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +64,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         writer.start()
         metrics.queue_depth.set_function(lambda: writer.queued_events)
         app.state.store = store
+        app.state.clock = clock
         app.state.collector = Collector(
             store=store,
             writer=writer,
@@ -74,6 +79,15 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
             args=[store, settings.checkpoint_wal_bytes],
             seconds=settings.checkpoint_every.total_seconds(),
             id="checkpoint",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            _correlate,
+            "interval",
+            args=[store, models, settings.correlate_batch],
+            seconds=settings.correlate_every.total_seconds(),
+            id="correlate",
             max_instances=1,
             coalesce=True,
         )
@@ -98,6 +112,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(collector.api.router)
+    app.include_router(correlator.api.router)
 
     @app.exception_handler(TowerError)
     async def tower_error(_: Request, exc: TowerError) -> JSONResponse:
@@ -154,3 +169,10 @@ def _checkpoint(store: Store, wal_bytes: int) -> None:
             log.info("checkpointed the WAL into %s", store.path)
     except StorageError:
         log.warning("background checkpoint failed; will retry", exc_info=True)
+
+
+def _correlate(store: Store, models: ModelSet, batch_size: int) -> None:
+    try:
+        correlator_jobs.run_once(store=store, models=models, batch_size=batch_size)
+    except StorageError:
+        log.warning("correlator run failed; the next run retries from the watermark", exc_info=True)

@@ -175,8 +175,8 @@ class Store:
             return
         try:
             self._con.execute("CHECKPOINT")
-        except duckdb.Error:
-            log.warning("final checkpoint failed; the WAL will be replayed at next start")
+        except duckdb.Error as exc:
+            log.warning("final checkpoint failed (%s); the WAL is replayed at next start", exc)
         self._con.close()
         self._con = None  # type: ignore[assignment]
 

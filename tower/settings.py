@@ -34,5 +34,12 @@ class Settings(BaseSettings):
     checkpoint_wal_bytes: int = Field(
         64 * MiB, description="The background job checkpoints once the WAL is this big."
     )
+    correlate_every: timedelta = Field(
+        timedelta(seconds=2), description="How often the correlator stitches new events."
+    )
+    correlate_batch: int = Field(50_000, description="Most events one correlator run takes.")
+    journey_models_dir: Path | None = Field(
+        None, description="A folder of journey model YAML files overriding the shipped ones."
+    )
     duckdb_memory_limit: str | None = Field(None, description="e.g. '4GB'; DuckDB's default else.")
     duckdb_threads: int | None = Field(None, description="DuckDB threads; all cores when unset.")

@@ -1,0 +1,125 @@
+"""The correlator's HTTP face: journey search, lists, timelines, coverage."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from correlator import service
+from tower.clock import Clock
+from tower.db import Store
+from tower.exceptions import TowerError
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["journeys"])
+
+
+class JourneyNotFound(TowerError):
+    status_code = 404
+    code = "not_found"
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+class JourneyPage(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+@router.get("/journeys/search", response_model=JourneyPage)
+def search(
+    store: StoreDep,
+    clock: ClockDep,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=1000,
+            description=(
+                "Any ID (W-1001, 4500012, SH-77, 1Z...), a wildcard (1Z*), namespace:value, or "
+                "field:value terms (kind, stage, status, facility, customer, channel, source, system, "
+                "anomaly) AND-ed, with OR and -term. Example: status:stalled facility:DC-EAST "
+                "-customer:ACME"
+            ),
+        ),
+    ],
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
+) -> JourneyPage:
+    """Journeys an ID or a query finds; a shipment or invoice ID also finds its orders."""
+    return JourneyPage(items=service.search_journeys(store=store, q=q, now=clock(), limit=limit))
+
+
+@router.get("/journeys", response_model=JourneyPage)
+def list_journeys(
+    store: StoreDep,
+    clock: ClockDep,
+    kind: str | None = None,
+    stage: str | None = None,
+    status: Literal["on_track", "at_risk", "stalled", "failed", "done"] | None = None,
+    facility: str | None = None,
+    customer: str | None = None,
+    channel: str | None = None,
+    sort: Literal[
+        "last_event_at", "started_at", "stage_entered_at", "value", "journey_id"
+    ] = "last_event_at",
+    order: Literal["asc", "desc"] = "desc",
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
+) -> JourneyPage:
+    """Journeys filtered by their dimensions, sorted, a page at a time."""
+    filters = {
+        "kind": kind,
+        "stage": stage,
+        "status": status,
+        "facility": facility,
+        "customer": customer,
+        "channel": channel,
+    }
+    items, next_cursor = service.list_journeys(
+        store=store,
+        now=clock(),
+        filters=filters,
+        sort=sort,
+        order=order,
+        cursor=cursor,
+        limit=limit,
+    )
+    return JourneyPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/journeys/{journey_id}")
+def get_journey(journey_id: int, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
+    """One journey: stages with hop latencies, anomalies, every event, related journeys."""
+    journey = service.journey_detail(store=store, journey_id=journey_id, now=clock())
+    if journey is None:
+        raise JourneyNotFound(f"no journey {journey_id}")
+    return journey
+
+
+@router.get("/correlation/coverage")
+def get_coverage(store: StoreDep) -> dict[str, Any]:
+    """Per source: the share of events stitched into journeys that span two or more systems."""
+    rows = service.coverage(store=store)
+    total = sum(r["events"] for r in rows)
+    multi = sum(r["multi_system"] for r in rows)
+    return {
+        "coverage": round(multi / total, 4) if total else None,
+        "events": total,
+        "unlinked": sum(r["unlinked"] for r in rows),
+        "sources": rows,
+    }
