@@ -51,10 +51,10 @@ def search(
             min_length=1,
             max_length=1000,
             description=(
-                "Any ID (W-1001, 4500012, SH-77, 1Z...), a wildcard (1Z*), namespace:value, or "
-                "field:value terms (kind, stage, status, facility, customer, channel, source, system, "
-                "anomaly) AND-ed, with OR and -term. Example: status:stalled facility:DC-EAST "
-                "-customer:ACME"
+                "Any ID (W-1001, 4500012, SH-77, 1Z...), a wildcard (1Z*), namespace:value, "
+                "or field:value terms (kind, stage, status, facility, customer, channel, "
+                "source, system, anomaly) AND-ed, with OR and -term. Example: "
+                "status:stalled facility:DC-EAST -customer:ACME"
             ),
         ),
     ],
