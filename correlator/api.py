@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -122,4 +123,33 @@ def get_coverage(store: StoreDep) -> dict[str, Any]:
         "events": total,
         "unlinked": sum(r["unlinked"] for r in rows),
         "sources": rows,
+    }
+
+
+@router.get("/inventory/lag", tags=["inventory"])
+def get_inventory_lag(
+    store: StoreDep,
+    clock: ClockDep,
+    facility: str | None = None,
+    since: Annotated[datetime | None, Query(description="Default: the last 24 hours.")] = None,
+) -> dict[str, Any]:
+    """Hop lag p50/p95 per facility and system pair (WMS -> middleware -> ERP -> channel)."""
+    start = since or clock() - timedelta(hours=24)
+    rows = service.inventory_lag(store=store, since=start, facility=facility)
+    return {"since": start, "hops": rows}
+
+
+@router.get("/inventory/drift", tags=["inventory"])
+def get_inventory_drift(
+    store: StoreDep,
+    clock: ClockDep,
+    facility: str | None = None,
+    min_drift: Annotated[float, Query(ge=0, description="Smallest gap to show.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
+) -> dict[str, Any]:
+    """SKUs whose WMS, ERP and channel positions disagree: by how much, and for how long."""
+    return {
+        "items": service.inventory_drift(
+            store=store, now=clock(), facility=facility, min_drift=min_drift, limit=limit
+        )
     }

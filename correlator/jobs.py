@@ -56,6 +56,7 @@ def run_once(*, store: Store, models: ModelSet, batch_size: int = 50_000) -> Run
         _apply(con, resolution)
         touched = _touched(con, resolution)
         states = _rebuild(con, models, touched, updated_seq=new_watermark)
+        _record_positions(con, after=watermark, upto=new_watermark)
         con.execute(
             "UPDATE correlator_state SET value = ? WHERE name = 'watermark'", [new_watermark]
         )
@@ -218,6 +219,7 @@ def _rebuild(con: Any, models: ModelSet, touched: list[int], *, updated_seq: int
         for row in events:
             by_journey.setdefault(int(row["journey_id"]), []).append(_journey_event(row))
         rows = []
+        hops: list[dict[str, Any]] = []
         for key_row in keys:
             journey_id = int(key_row["journey_id"])
             object_type = key_row["object_type"]
@@ -234,27 +236,50 @@ def _rebuild(con: Any, models: ModelSet, touched: list[int], *, updated_seq: int
             if not members:
                 continue  # only referenced so far: the journey appears when it has events
             state = build_journey(model, members)
-            rows.append(
-                _journey_row(
-                    journey_id,
-                    model.kind if model else object_type,
-                    model.label if model else [],
-                    aliases,
-                    state,
-                    members,
-                    updated_seq,
-                )
-            )
-        con.execute("DELETE FROM journeys WHERE journey_id IN (SELECT journey_id FROM touched)")
-        if rows:
-            con.register("rebuilt", pa.Table.from_pylist(rows, schema=JOURNEY_SCHEMA))
-            try:
-                con.execute("INSERT INTO journeys SELECT * FROM rebuilt")
-            finally:
-                con.unregister("rebuilt")
+            kind = model.kind if model else object_type
+            label = model.label if model else []
+            rows.append(_journey_row(journey_id, kind, label, aliases, state, members, updated_seq))
+            hops.extend(_hop_rows(journey_id, kind, state))
+        for table, new_rows, schema in (
+            ("journeys", rows, JOURNEY_SCHEMA),
+            ("journey_hops", hops, HOP_SCHEMA),
+        ):
+            con.execute(f"DELETE FROM {table} WHERE journey_id IN (SELECT journey_id FROM touched)")
+            if new_rows:
+                con.register("rebuilt", pa.Table.from_pylist(new_rows, schema=schema))
+                try:
+                    con.execute(f"INSERT INTO {table} SELECT * FROM rebuilt")
+                finally:
+                    con.unregister("rebuilt")
         return len(rows)
     finally:
         con.unregister("touched")
+
+
+def _hop_rows(journey_id: int, kind: str, state: JourneyState) -> list[dict[str, Any]]:
+    return [
+        {
+            "journey_id": journey_id,
+            "kind": kind,
+            "facility": state.facility,
+            "from_stage": v.from_stage,
+            "stage": v.stage,
+            "from_system": v.from_system,
+            "system": v.system,
+            "entered_at": v.entered_at,
+            "latency_seconds": v.latency_seconds,
+        }
+        for v in state.history
+    ]
+
+
+def _record_positions(con: Any, *, after: int, upto: int) -> None:
+    """Keep the newest stock position each source reported (for drift)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE batch_positions AS {SQL['batch_positions']}",
+        {"after": after, "upto": upto},
+    )
+    con.execute(SQL["upsert_positions"])
 
 
 def _journey_event(row: dict[str, Any]) -> JourneyEvent:
@@ -349,5 +374,19 @@ JOURNEY_SCHEMA = pa.schema(
         ("history", pa.string()),
         ("anomalies", pa.string()),
         ("updated_seq", pa.int64()),
+    ]
+)
+
+HOP_SCHEMA = pa.schema(
+    [
+        ("journey_id", pa.int64()),
+        ("kind", pa.string()),
+        ("facility", pa.string()),
+        ("from_stage", pa.string()),
+        ("stage", pa.string()),
+        ("from_system", pa.string()),
+        ("system", pa.string()),
+        ("entered_at", _TS),
+        ("latency_seconds", pa.float64()),
     ]
 )

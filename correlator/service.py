@@ -10,7 +10,15 @@ import orjson
 from correlator.search import SearchSyntaxError, compile_query
 from tower.db import Store, load_queries
 
-__all__ = ["SORTS", "coverage", "journey_detail", "list_journeys", "search_journeys"]
+__all__ = [
+    "SORTS",
+    "coverage",
+    "inventory_drift",
+    "inventory_lag",
+    "journey_detail",
+    "list_journeys",
+    "search_journeys",
+]
 
 SQL = load_queries("correlator")
 MAX_PAGE = 500
@@ -126,6 +134,36 @@ def journey_detail(*, store: Store, journey_id: int, now: datetime) -> dict[str,
 def coverage(*, store: Store) -> list[dict[str, Any]]:
     """Per source: events stitched into multi-system journeys, and events left unlinked."""
     return store.query(SQL["coverage"], doing="computing correlation coverage")
+
+
+def inventory_lag(
+    *, store: Store, since: datetime, facility: str | None = None
+) -> list[dict[str, Any]]:
+    """Inventory hop lag p50/p95 per facility and system pair for hops since `since`."""
+    return store.query(
+        SQL["inventory_lag"],
+        {"since": since, "facility": facility},
+        doing="computing inventory lag",
+    )
+
+
+def inventory_drift(
+    *,
+    store: Store,
+    now: datetime,
+    facility: str | None = None,
+    min_drift: float = 0,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """SKUs whose latest positions disagree between sources, biggest gap first."""
+    rows = store.query(
+        SQL["inventory_drift"],
+        {"facility": facility, "min_drift": min_drift, "limit": limit},
+        doing="computing inventory drift",
+    )
+    for row in rows:
+        row["age_seconds"] = max((now - row["since"]).total_seconds(), 0.0)
+    return rows
 
 
 def _make_cursor(value: Any, journey_id: int) -> str:

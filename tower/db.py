@@ -43,13 +43,13 @@ def load_queries(package: str) -> dict[str, str]:
 
 def split_statements(script: str) -> list[str]:
     """The statements of a .sql file that holds several, each ending in ';' at a line end."""
-    parts = [part.strip() for part in script.split(";\n")]
-    return [
-        p.rstrip(";")
-        for p in parts
-        if p
-        and not all(line.strip().startswith("--") or not line.strip() for line in p.splitlines())
-    ]
+    statements = []
+    for part in script.split(";\n"):
+        lines = [line for line in part.splitlines() if not line.strip().startswith("--")]
+        statement = "\n".join(lines).strip().rstrip(";").strip()
+        if statement:
+            statements.append(statement)
+    return statements
 
 
 class Store:
@@ -108,10 +108,12 @@ class Store:
     def scalar(self, sql: str, params: Params = None, *, doing: str) -> Any:
         """The first column of the first row, or None."""
         try:
-            row = self.cursor().execute(sql, params).fetchone()
+            # fetchall, not fetchone: a result left half-read keeps its transaction open, and
+            # an open transaction anywhere blocks every checkpoint.
+            rows = self.cursor().execute(sql, params).fetchall()
         except duckdb.Error as exc:
             raise StorageError(f"{doing}: {exc}") from exc
-        return None if row is None else row[0]
+        return rows[0][0] if rows else None
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -191,8 +193,8 @@ class Store:
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
                 " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
             )
-            row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-            current = int(row[0]) if row else 0
+            rows = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
+            current = int(rows[0][0])
         except duckdb.Error as exc:
             raise StorageError(f"reading the schema version of {self.path}: {exc}") from exc
         for version, name, sql in _migrations():

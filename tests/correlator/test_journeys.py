@@ -280,3 +280,100 @@ def test_coverage_counts_multi_system_and_unlinked_events(tower: Tower) -> None:
     assert coverage["events"] == 4
     assert coverage["unlinked"] == 1
     assert coverage["coverage"] == 0.5
+
+
+def inventory_event(
+    type: str,
+    minutes: float,
+    change: str,
+    system: str,
+    source: str,
+    on_hand: float | None = None,
+    sku: str = "SKU-1",
+    facility: str = "DC-EAST",
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"quantity": -2}
+    if on_hand is not None:
+        attributes["on_hand"] = on_hand
+    return make_event(
+        type=type,
+        object_type="inventory",
+        system=system,
+        source=source,
+        facility=facility,
+        occurred_at=(NOW - timedelta(hours=1) + timedelta(minutes=minutes)).isoformat(),
+        keys={"inventory_change": change, "sku": sku},
+        attributes=attributes,
+    )
+
+
+def test_inventory_hop_lag_per_facility_and_system_pair(tower: Tower) -> None:
+    # five changes at DC-EAST: WMS -> middleware after 1..5 min, middleware -> ERP after 10 min
+    for n in range(1, 6):
+        tower.post(
+            inventory_event("inventory.adjusted", 0, f"ADJ-{n}", "wms", "wms.dc-east"),
+            inventory_event("inventory.published", n, f"ADJ-{n}", "middleware", "mw.rabbitmq"),
+            inventory_event("inventory.posted", n + 10, f"ADJ-{n}", "erp", "erp.s4"),
+        )
+    tower.post(
+        inventory_event("inventory.adjusted", 0, "ADJ-W", "wms", "wms.dc-west", facility="DC-WEST"),
+        inventory_event(
+            "inventory.published", 30, "ADJ-W", "middleware", "mw.rabbitmq", facility="DC-WEST"
+        ),
+    )
+    tower.correlate()
+
+    hops = tower.http.get("/api/v1/inventory/lag").json()["hops"]
+    east = [
+        (h["from_system"], h["to_system"], h["hops"], h["p50_seconds"], h["max_seconds"])
+        for h in hops
+        if h["facility"] == "DC-EAST"
+    ]
+    assert east == [("wms", "middleware", 5, 180.0, 300.0), ("middleware", "erp", 5, 600.0, 600.0)]
+    p95 = next(
+        h["p95_seconds"]
+        for h in hops
+        if h["to_system"] == "middleware" and h["facility"] == "DC-EAST"
+    )
+    assert p95 == pytest.approx(288.0)  # linear interpolation between 240 and 300
+    west = tower.http.get("/api/v1/inventory/lag", params={"facility": "DC-WEST"}).json()["hops"]
+    assert [(h["to_system"], h["p50_seconds"]) for h in west] == [("middleware", 1800.0)]
+    # each change is its own journey even though all share SKU-1 (sku is a dimension)
+    assert len(tower.search("kind:inventory")) == 6
+
+
+def test_inventory_drift_between_wms_erp_and_a_channel(tower: Tower) -> None:
+    tower.post(
+        inventory_event("inventory.adjusted", 0, "A-1", "wms", "wms.dc-east", on_hand=120),
+        inventory_event("inventory.adjusted", 5, "A-2", "wms", "wms.dc-east", on_hand=118),
+        inventory_event("inventory.posted", 10, "A-1", "erp", "erp.s4", on_hand=120),
+        inventory_event(
+            "inventory.channel_published", 20, "A-1", "channel", "channel.web", on_hand=120
+        ),
+        # SKU-2 agrees everywhere
+        inventory_event(
+            "inventory.adjusted", 0, "B-1", "wms", "wms.dc-east", on_hand=7, sku="SKU-2"
+        ),
+        inventory_event("inventory.posted", 3, "B-1", "erp", "erp.s4", on_hand=7, sku="SKU-2"),
+    )
+    tower.correlate()
+
+    [drift] = tower.http.get("/api/v1/inventory/drift").json()["items"]
+    assert (drift["sku"], drift["facility"], drift["drift"]) == ("SKU-1", "DC-EAST", 2.0)
+    assert {p["source"]: p["on_hand"] for p in drift["positions"]} == {
+        "wms.dc-east": 118.0,
+        "erp.s4": 120.0,
+        "channel.web": 120.0,
+    }
+    assert drift["age_seconds"] == 40 * 60  # since the channel's report at NOW - 40 min
+
+    # the ERP catches up (and an older, out-of-order report does not win): SKU-1 agrees again
+    tower.post(
+        inventory_event("inventory.posted", 30, "A-2", "erp", "erp.s4", on_hand=118),
+        inventory_event(
+            "inventory.channel_published", 31, "A-2", "channel", "channel.web", on_hand=118
+        ),
+        inventory_event("inventory.posted", 1, "A-0", "erp", "erp.s4", on_hand=99),
+    )
+    tower.correlate()
+    assert tower.http.get("/api/v1/inventory/drift").json()["items"] == []
