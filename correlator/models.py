@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from tower.durations import Duration
 from tower.model import EVENT_TYPE, IDENTIFIER
@@ -68,15 +68,21 @@ class JourneyModel(BaseModel):
         0.75, gt=0, le=1, description="Share of next_within after which a journey is at risk."
     )
 
+    @field_validator("done_at")
+    @classmethod
+    def _known_stages(cls, done_at: list[str], info: ValidationInfo) -> list[str]:
+        names = {s.name for s in (*info.data.get("stages", []), *info.data.get("side_states", []))}
+        unknown = sorted(set(done_at) - names)
+        if unknown:
+            raise ValueError(f"names unknown stages: {unknown}")
+        return done_at
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         names = [s.name for s in (*self.stages, *self.side_states)]
         repeated = {n for n in names if names.count(n) > 1}
         if repeated:
             raise ValueError(f"stage names must be unique: {sorted(repeated)}")
-        unknown = set(self.done_at) - set(names)
-        if unknown:
-            raise ValueError(f"done_at names unknown stages: {sorted(unknown)}")
         seen: dict[str, str] = {}
         for stage in (*self.stages, *self.side_states):
             for event_type in stage.events:

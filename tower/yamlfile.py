@@ -52,7 +52,8 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         first = exc.errors()[0]
         location = ".".join(str(part) for part in first["loc"])
         line = _line_of(node, first["loc"])
-        raise ConfigFileError(path, line, f"{location}: {first['msg']}") from exc
+        reason = f"{location}: {first['msg']}" if location else first["msg"]
+        raise ConfigFileError(path, line, reason) from exc
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
