@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from collector import service
 from collector.pipeline import Collector, read_limited
+from tower.exceptions import TowerError
 from tower.model import IngestResult
 
 __all__ = ["EventPage", "RejectPage", "router"]
@@ -59,18 +60,33 @@ async def post_events(
     request: Request, response: Response, collector: CollectorDep
 ) -> IngestResult:
     """Store a batch of events. Answers only after they are committed."""
-    raw = await read_limited(
-        request.stream(),
-        content_length=request.headers.get("content-length"),
-        max_bytes=collector.max_body_bytes,
-    )
-    request_id, result = await collector.ingest(
-        raw,
-        content_type=request.headers.get("content-type"),
-        content_encoding=request.headers.get("content-encoding"),
-    )
+    request_id = _request_id(request.headers.get("x-request-id"))
+    try:
+        raw = await read_limited(
+            request.stream(),
+            content_length=request.headers.get("content-length"),
+            max_bytes=collector.max_body_bytes,
+        )
+        result = await collector.ingest(
+            raw,
+            request_id=request_id,
+            content_type=request.headers.get("content-type"),
+            content_encoding=request.headers.get("content-encoding"),
+        )
+    except TowerError as exc:
+        collector.metrics.requests.labels(status=str(exc.status_code)).inc()
+        exc.headers.setdefault("X-Request-ID", request_id)
+        raise
+    collector.metrics.requests.labels(status="200").inc()
     response.headers["X-Request-ID"] = request_id
     return result
+
+
+def _request_id(given: str | None) -> str:
+    """The client's X-Request-ID when it is a sane token, else a new one."""
+    if given and len(given) <= 128 and given.isprintable() and " " not in given:
+        return given
+    return uuid.uuid4().hex
 
 
 class EventPage(BaseModel):
@@ -96,8 +112,8 @@ def get_events(
     system: str | None = None,
     facility: str | None = None,
     object_type: str | None = None,
-    since: Annotated[datetime | None, Query(description="occurred_at >= since")] = None,
-    until: Annotated[datetime | None, Query(description="occurred_at < until")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="occurred_at >= since")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="occurred_at < until")] = None,
     cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
 ) -> EventPage:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-__all__ = ["FileItem", "IngestSummary", "post_batch", "read_items", "send_file"]
+__all__ = ["FileItem", "IngestSummary", "UnreadableFile", "post_batch", "read_items", "send_file"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,10 @@ class IngestSummary:
     retries: int = 0
 
 
+class UnreadableFile(Exception):
+    """A file that is neither NDJSON nor a JSON array or object."""
+
+
 def read_items(path: Path) -> Iterator[FileItem]:
     """Items of an NDJSON or JSON (array or object) file, gzip or not."""
     with path.open("rb") as raw:
@@ -47,10 +51,24 @@ def read_items(path: Path) -> Iterator[FileItem]:
     with opener(path, "rb") as fh:
         head = fh.read(4096)
         first = head.lstrip()[:1]
-        rest = head + fh.read() if first == b"[" else None
-        if rest is not None:
-            for i, item in enumerate(orjson.loads(rest)):
-                yield FileItem(f"{path}[{i}]", orjson.dumps(item))
+        whole = head + fh.read() if first in (b"[", b"{") else None
+    if whole is not None and first == b"[":
+        try:
+            items = orjson.loads(whole)
+        except orjson.JSONDecodeError as exc:
+            raise UnreadableFile(f"{path} starts like a JSON array but is not JSON: {exc}") from exc
+        for i, item in enumerate(items):
+            yield FileItem(f"{path}[{i}]", orjson.dumps(item))
+        return
+    if whole is not None and b"\n" in whole.strip():
+        # One object spread over several lines (pretty-printed), or NDJSON? Only the former
+        # parses as a whole; NDJSON fails fast at its second line.
+        try:
+            single = orjson.loads(whole)
+        except orjson.JSONDecodeError:
+            single = None
+        if isinstance(single, dict):
+            yield FileItem(f"{path}", orjson.dumps(single))
             return
     with opener(path, "rb") as fh:
         for number, line in enumerate(fh, start=1):

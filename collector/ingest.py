@@ -130,6 +130,37 @@ def split_items(body: bytes, fmt: BodyFormat) -> list[Item]:
 
 def validate(store: Store, items: list[Item], *, received_at: datetime) -> ValidatedBatch:
     """Check every item against the event contract; normalise the good ones."""
+    early = _non_json_numbers(items)
+    checked = _check_in_duckdb(store, [it for it in items if it.index not in early], received_at)
+    bad = pc.is_valid(checked["reason"])
+    good = checked.filter(pc.invert(bad)).drop_columns(["reason", "line", "line_no"])
+    refused = checked.filter(bad)
+    late = [
+        Item(i, n, raw)
+        for i, n, raw in zip(
+            refused["idx"].to_pylist(),
+            refused["line_no"].to_pylist(),
+            refused["line"].to_pylist(),
+            strict=True,
+        )
+    ]
+    reasons = [
+        _explain(r, it.text) for r, it in zip(refused["reason"].to_pylist(), late, strict=True)
+    ]
+    reasons += [f"not valid JSON: {_json_error(it.text)}" for it in early.values()]
+    rejected = late + list(early.values())
+    rejects = pa.table(
+        {
+            "batch_index": pa.array([it.index for it in rejected], pa.int32()),
+            "line": pa.array([it.line for it in rejected], pa.int32()),
+            "reason": pa.array(reasons, pa.string()),
+            "raw": pa.array([it.text for it in rejected], pa.string()),
+        }
+    ).sort_by("batch_index")
+    return ValidatedBatch(events=good, rejects=rejects, items=len(items), received_at=received_at)
+
+
+def _check_in_duckdb(store: Store, items: list[Item], received_at: datetime) -> pa.Table:
     incoming = pa.table(
         {
             "idx": pa.array([it.index for it in items], pa.int32()),
@@ -137,6 +168,7 @@ def validate(store: Store, items: list[Item], *, received_at: datetime) -> Valid
             "line": pa.array([it.text for it in items], pa.string()),
         }
     )
+    params = {"fields": list(EVENT_FIELDS), "systems": list(SYSTEMS), "received_at": received_at}
     cur = store.cursor()
     try:
         if getattr(_macros_ready, "cursor", None) is not cur:
@@ -144,35 +176,29 @@ def validate(store: Store, items: list[Item], *, received_at: datetime) -> Valid
             _macros_ready.cursor = cur
         cur.register("incoming", incoming)
         try:
-            checked = cur.execute(
-                SQL["validate"],
-                {
-                    "fields": list(EVENT_FIELDS),
-                    "systems": list(SYSTEMS),
-                    "received_at": received_at,
-                },
-            ).to_arrow_table()
+            return cur.execute(SQL["validate"], params).to_arrow_table()
         finally:
             cur.unregister("incoming")
     except duckdb.Error as exc:
         raise StorageError(f"validating a batch of {len(items)} items: {exc}") from exc
 
-    bad = pc.is_valid(checked["reason"])
-    good = checked.filter(pc.invert(bad)).drop_columns(["reason", "line", "line_no"])
-    refused = checked.filter(bad).select(["idx", "line_no", "reason", "line"])
-    reasons = [
-        _explain(r, raw)
-        for r, raw in zip(refused["reason"].to_pylist(), refused["line"].to_pylist(), strict=True)
-    ]
-    rejects = pa.table(
-        {
-            "batch_index": refused["idx"],
-            "line": refused["line_no"],
-            "reason": pa.array(reasons, pa.string()),
-            "raw": refused["line"],
-        }
-    )
-    return ValidatedBatch(events=good, rejects=rejects, items=len(items), received_at=received_at)
+
+def _non_json_numbers(items: list[Item]) -> dict[int, Item]:
+    """Items with NaN or Infinity, which DuckDB's JSON reader accepts and RFC 8259 does not.
+
+    Only items that contain those words at all are parsed again, so the common case costs a
+    substring search.
+    """
+    suspects = [it for it in items if "NaN" in it.text or "Infinity" in it.text]
+    return {it.index: it for it in suspects if _json_error(it.text) is not None}
+
+
+def _json_error(text: str) -> str | None:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return str(exc)
+    return None
 
 
 def unreadable_body(body: bytes, reason: str, *, received_at: datetime) -> ValidatedBatch:
@@ -206,11 +232,8 @@ def _explain(reason: str, raw: str) -> str:
     """DuckDB says only that JSON is invalid; orjson says where."""
     if reason != "not valid JSON":
         return reason
-    try:
-        orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return f"not valid JSON: {exc}"
-    return reason
+    error = _json_error(raw)
+    return f"not valid JSON: {error}" if error else reason
 
 
 def _utf8(body: bytes) -> str:

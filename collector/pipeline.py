@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import uuid
 from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
@@ -55,10 +54,14 @@ class Collector:
         self.clock = clock
 
     async def ingest(
-        self, raw: bytes, *, content_type: str | None, content_encoding: str | None
-    ) -> tuple[str, IngestResult]:
-        """Store a body's events; return the request id and what happened to each item."""
-        request_id = uuid.uuid4().hex
+        self,
+        raw: bytes,
+        *,
+        request_id: str,
+        content_type: str | None,
+        content_encoding: str | None,
+    ) -> IngestResult:
+        """Store a body's events; say what happened to each item."""
         fmt = body_format(content_type)
         if self.writer.queued_events >= self.writer.max_queued_events:
             # Refuse before spending CPU and memory on a batch the queue cannot take.
@@ -92,6 +95,6 @@ class Collector:
         self.metrics.accepted.inc(outcome.accepted)
         self.metrics.duplicates.inc(outcome.duplicates)
         self.metrics.rejected.inc(len(rejected))
-        return request_id, IngestResult(
+        return IngestResult(
             accepted=outcome.accepted, duplicates=outcome.duplicates, rejected=rejected
         )

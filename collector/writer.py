@@ -112,7 +112,9 @@ class Writer:
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
-                log.error("writer did not finish its queue within %.0f s", timeout)
+                # Closing the database under a running commit would be worse than waiting.
+                log.error("writer still committing after %.0f s; waiting for it", timeout)
+                self._thread.join()
 
     def submit(self, batch: ValidatedBatch, *, request_id: str) -> Future[BatchOutcome]:
         """Queue a batch for commit. Raises WriterBusy when the queue is full."""

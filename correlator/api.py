@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from correlator import service
 from tower.clock import Clock
@@ -131,7 +131,7 @@ def get_inventory_lag(
     store: StoreDep,
     clock: ClockDep,
     facility: str | None = None,
-    since: Annotated[datetime | None, Query(description="Default: the last 24 hours.")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Default: the last 24 hours.")] = None,
 ) -> dict[str, Any]:
     """Hop lag p50/p95 per facility and system pair (WMS -> middleware -> ERP -> channel)."""
     start = since or clock() - timedelta(hours=24)

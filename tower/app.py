@@ -9,6 +9,8 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -72,6 +74,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
             max_body_bytes=settings.max_body_bytes,
             clock=clock,
         )
+        # APScheduler logs two INFO lines per run: every 2 s with the correlator. Keep warnings.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = BackgroundScheduler(timezone="UTC")
         scheduler.add_job(
             _checkpoint,
@@ -113,6 +117,20 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     )
     app.include_router(collector.api.router)
     app.include_router(correlator.api.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
+        return JSONResponse(
+            {
+                "error": "invalid_request",
+                "detail": f"{where}: {first['msg']}" if where else first["msg"],
+                "errors": jsonable_encoder(errors),
+            },
+            status_code=422,
+        )
 
     @app.exception_handler(TowerError)
     async def tower_error(_: Request, exc: TowerError) -> JSONResponse:

@@ -36,7 +36,15 @@ def format_duration(value: timedelta) -> str:
 
 
 def _coerce(value: Any) -> Any:
-    return parse_duration(value) if isinstance(value, str) else value
+    """30s/15m/4h forms; a bare number is seconds; ISO 8601 (PT10S) passes to pydantic."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.replace(".", "", 1).isdigit():
+            return timedelta(seconds=float(text))
+        if text[:1] in ("P", "-") or ":" in text:
+            return value
+        return parse_duration(text)
+    return value
 
 
 Duration = Annotated[timedelta, BeforeValidator(_coerce), PlainSerializer(format_duration)]

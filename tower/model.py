@@ -7,6 +7,7 @@ and the rules the SQL must agree with (tests/collector/test_validation_parity.py
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -54,6 +55,19 @@ def _aware_timestamp(value: Any) -> Any:
             raise ValueError("timestamp is not RFC 3339 (e.g. 2026-11-23T09:15:00Z)")
         return value
     raise ValueError("timestamp must be an RFC 3339 string")
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or Infinity; refuse them wherever they hide in attributes."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("NaN and Infinity are not JSON numbers")
+    if isinstance(value, dict):
+        for item in value.values():
+            _finite(item)
+    elif isinstance(value, list):
+        for item in value:
+            _finite(item)
+    return value
 
 
 def _null_is(default: Any) -> BeforeValidator:
@@ -123,7 +137,7 @@ class Event(BaseModel):
     error: Annotated[str, Field(max_length=8192)] | None = Field(
         None, description="The source's error text when status is error."
     )
-    attributes: Annotated[dict[str, Any], _null_is(dict)] = Field(
+    attributes: Annotated[dict[str, Any], _null_is(dict), AfterValidator(_finite)] = Field(
         default_factory=dict,
         description="Everything else: sku, quantity, value, currency, customer, partner, ...",
     )

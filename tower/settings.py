@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tower.durations import Duration
+
 MiB = 1024 * 1024
 
 
@@ -28,13 +30,13 @@ class Settings(BaseSettings):
     commit_max_events: int = Field(50_000, description="Most events one group commit takes.")
     retry_after_seconds: int = Field(1, description="Retry-After sent with 429 and 503.")
 
-    checkpoint_every: timedelta = Field(
+    checkpoint_every: Duration = Field(
         timedelta(seconds=10), description="How often the background checkpoint job looks."
     )
     checkpoint_wal_bytes: int = Field(
         64 * MiB, description="The background job checkpoints once the WAL is this big."
     )
-    correlate_every: timedelta = Field(
+    correlate_every: Duration = Field(
         timedelta(seconds=2), description="How often the correlator stitches new events."
     )
     correlate_batch: int = Field(50_000, description="Most events one correlator run takes.")

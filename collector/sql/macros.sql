@@ -18,6 +18,8 @@ CREATE OR REPLACE TEMP MACRO tower_keys_problem(k, path) AS CASE
         THEN path || ': must be an object of namespace -> identifier, e.g. {"oms_order": "W-1001"}'
     WHEN len(json_keys(k)) = 0 THEN path || ': needs at least one key'
     WHEN len(json_keys(k)) > 32 THEN path || ': at most 32 keys'
+    WHEN len(json_keys(k)) <> len(list_distinct(json_keys(k)))
+        THEN path || ': a namespace is given twice'
     WHEN len(list_filter(json_keys(k), lambda n: NOT regexp_full_match(n, '[a-z][a-z0-9_]{0,63}'))) > 0
         THEN path || '.' || list_filter(json_keys(k), lambda n: NOT regexp_full_match(n, '[a-z][a-z0-9_]{0,63}'))[1]
             || ': a key namespace must be lower_snake_case (a-z, 0-9, _), at most 64 characters'

@@ -25,6 +25,9 @@ checked AS (
         WHEN len(list_filter(names, lambda n: NOT list_contains($fields, n))) > 0
             THEN 'unknown field(s): '
                 || array_to_string(list_filter(names, lambda n: NOT list_contains($fields, n)), ', ')
+        WHEN len(names) <> len(list_distinct(names))
+            THEN 'field(s) given twice: ' || array_to_string(list_distinct(list_filter(names,
+                lambda n, i: list_position(names, n) < i)), ', ')
         WHEN NOT tower_is_null(f.event_id) AND (json_type(f.event_id) <> 'VARCHAR'
             OR length((f.event_id ->> '$')) NOT BETWEEN 1 AND 256)
             THEN 'event_id: must be a non-empty string of at most 256 characters'

@@ -11,7 +11,10 @@ members AS (
     SELECT linked.journey_id, linked.via, je.seq
     FROM linked JOIN journey_events AS je ON je.journey_id = linked.via
 )
-SELECT m.journey_id, m.via, e.seq, e.event_id, e.occurred_at, e.source, e.system, e.type,
-    e.object_type, e.status, e.error, e.facility, e.attributes
+-- Only the attributes the rules read are extracted, so no event's JSON is parsed in Python.
+SELECT m.journey_id, m.via, e.seq, e.event_id, epoch_us(e.occurred_at) AS occurred_us,
+    e.source, e.system, e.type, e.object_type, e.status, e.error, e.facility,
+    e.attributes ->> '$.customer' AS customer, e.attributes ->> '$.channel' AS channel,
+    e.attributes ->> '$.value' AS value, e.attributes ->> '$.currency' AS currency
 FROM members AS m JOIN events AS e USING (seq)
 ORDER BY m.journey_id, e.seq

@@ -78,3 +78,24 @@ def test_an_unreachable_tower_exits_2(tmp_path: Path) -> None:
     result = run_ingest("http://127.0.0.1:9", path)
     assert result.returncode == 2
     assert "could not send" in result.stderr
+
+
+def test_a_pretty_printed_single_event_file_is_one_event(
+    tower: ProcessServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "one.json"
+    path.write_bytes(orjson.dumps(make_event(), option=orjson.OPT_INDENT_2))
+    result = run_ingest(tower.url, path)
+    assert result.returncode == 0, result.stderr
+    assert httpx.get(f"{tower.url}/api/v1/health").json()["events"] == 1
+
+
+def test_a_broken_json_array_file_is_named_and_exits_2(
+    tower: ProcessServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('[{"event_id": "a"},')
+    result = run_ingest(tower.url, path)
+    assert result.returncode == 2
+    assert "starts like a JSON array but is not JSON" in result.stderr
+    assert "Traceback" not in result.stderr

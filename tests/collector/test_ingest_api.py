@@ -235,3 +235,18 @@ def test_related_objects_are_links_searchable_by_their_keys(
     [stored] = client.get("/api/v1/events", params={"key": "1Z999"}).json()["items"]
     assert stored["related"] == shipment["related"]
     assert stored["keys"] == shipment["keys"]
+
+
+def test_nan_in_one_ndjson_line_rejects_only_that_line(
+    client: httpx.Client, server: ThreadServer
+) -> None:
+    good = make_events(3, prefix="nan")
+    bad = orjson.dumps(make_event()).replace(b'"quantity":2', b'"quantity":NaN')
+    body = ndjson(good[:2]) + b"\n" + bad + b"\n" + ndjson(good[2:])
+    answer = client.post("/api/v1/events", content=body, headers=NDJSON).json()
+
+    assert answer["accepted"] == 3
+    assert [(r["index"], r["line"]) for r in answer["rejected"]] == [(2, 3)]
+    assert answer["rejected"][0]["reason"].startswith("not valid JSON")
+    # everything stored can be read back
+    assert client.get("/api/v1/events").status_code == 200

@@ -135,6 +135,25 @@ def test_items_that_are_not_objects(store: Store, raw: str) -> None:
     assert not model_accepts(raw)
 
 
+def test_a_field_given_twice_is_refused_not_silently_resolved(store: Store) -> None:
+    # JSON parsers disagree on which copy wins (DuckDB the first, pydantic the last): refuse.
+    text = json.dumps(make_event(source="wms.a"))[:-1] + ', "source": "wms.b"}'
+    assert sql_verdict(store, text) == "field(s) given twice: source"
+    keys = json.dumps(make_event(keys={"oms_order": "W-1"})).replace(
+        '"oms_order": "W-1"', '"oms_order": "W-1", "oms_order": "W-2"'
+    )
+    assert sql_verdict(store, keys) == "keys: a namespace is given twice"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused(store: Store, number: str) -> None:
+    text = json.dumps(make_event()).replace('"quantity": 2', f'"quantity": {number}')
+    assert number in text
+    verdict = sql_verdict(store, text)
+    assert verdict is not None and verdict.startswith("not valid JSON"), verdict
+    assert not model_accepts(text)
+
+
 json_leaf = st.one_of(
     st.none(),
     st.booleans(),
