@@ -49,9 +49,13 @@ def read_items(path: Path) -> Iterator[FileItem]:
         gzipped = raw.read(2) == GZIP_MAGIC
     opener = gzip.open if gzipped else open
     with opener(path, "rb") as fh:
-        head = fh.read(4096)
-        first = head.lstrip()[:1]
-        whole = head + fh.read() if first in (b"[", b"{") else None
+        first_line = fh.readline()
+        first = first_line.lstrip()[:1]
+        # A '[' file is one array; a '{' file whose first line is not a whole object is one
+        # pretty-printed object. NDJSON is streamed line by line, never read whole.
+        whole = None
+        if first == b"[" or (first == b"{" and _json_error(first_line) is not None):
+            whole = first_line + fh.read()
     if whole is not None and first == b"[":
         try:
             items = orjson.loads(whole)
@@ -60,13 +64,11 @@ def read_items(path: Path) -> Iterator[FileItem]:
         for i, item in enumerate(items):
             yield FileItem(f"{path}[{i}]", orjson.dumps(item))
         return
-    if whole is not None and b"\n" in whole.strip():
-        # One object spread over several lines (pretty-printed), or NDJSON? Only the former
-        # parses as a whole; NDJSON fails fast at its second line.
+    if whole is not None:
         try:
             single = orjson.loads(whole)
         except orjson.JSONDecodeError:
-            single = None
+            single = None  # not one object either: fall back to lines, each rejected with why
         if isinstance(single, dict):
             yield FileItem(f"{path}", orjson.dumps(single))
             return
@@ -74,6 +76,14 @@ def read_items(path: Path) -> Iterator[FileItem]:
         for number, line in enumerate(fh, start=1):
             if line.strip():
                 yield FileItem(f"{path}:{number}", line.strip())
+
+
+def _json_error(text: bytes) -> str | None:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return str(exc)
+    return None
 
 
 def post_batch(

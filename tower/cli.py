@@ -140,9 +140,14 @@ def correlate(
     from correlator.jobs import pending_events, run_until_caught_up
     from correlator.models import load_models
     from tower.db import Store
+    from tower.exceptions import TowerError
 
-    models = load_models(models_dir)
-    store = Store(db)
+    try:
+        models = load_models(models_dir)
+        store = Store(db)
+    except TowerError as exc:  # a bad model file, or the database is locked by a running tower
+        console.print(f"[red]{exc.detail}")
+        raise typer.Exit(2) from exc
     try:
         waiting = pending_events(store=store)
         progress = Progress(
@@ -259,12 +264,16 @@ def demo(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # A line per request or per skipped job run would drown what the demo has to say.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            access_log=False,
         )
     )
     base = f"http://{settings.host}:{settings.port}"
@@ -344,6 +353,7 @@ def simulate(
         console.print(f"[red]{exc}", highlight=False)
         raise typer.Exit(2) from exc
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     sink = FileEventSink(out) if out is not None else HttpEventSink(url)
     try:
         with stop_on_interrupt() as stopped:
