@@ -39,3 +39,19 @@ CREATE OR REPLACE TEMP MACRO tower_related_problem(r, path) AS CASE
         THEN path || '.object_type: must be lower_snake_case, e.g. order'
     ELSE tower_keys_problem(r -> '$.keys', path || '.keys')
 END;
+
+-- A sound shortcut for the common case: minified {"namespace": "value", ...} with at most 32
+-- keys (256 characters hold at most 31), no namespace twice, no value over 256. Anything
+-- it does not vouch for goes through tower_keys_problem, which decides and explains.
+CREATE OR REPLACE TEMP MACRO tower_keys_fast_ok(k) AS (
+    json_type(k) = 'OBJECT'
+    AND length(k::VARCHAR) <= 256
+    AND regexp_full_match(k::VARCHAR,
+        '\{"[a-z][a-z0-9_]{0,63}":"(?:[^"\\]|\\.)+"(?:,"[a-z][a-z0-9_]{0,63}":"(?:[^"\\]|\\.)+")*\}')
+    AND len(json_keys(k)) = len(list_distinct(json_keys(k)))
+);
+
+CREATE OR REPLACE TEMP MACRO tower_optional_string_ok(v, max_len) AS (
+    tower_is_null(v)
+    OR (json_type(v) = 'VARCHAR' AND length(json_extract_string(v, '$')) BETWEEN 1 AND max_len)
+);
