@@ -154,16 +154,24 @@ class Writer:
                     events += self._queue[0].weight
                     group.append(self._queue.popleft())
             try:
-                self._commit(group)
+                outcomes = self._commit(group)
             except Exception as exc:  # every waiter must hear about it, then carry on
                 log.exception("group commit of %d batches failed", len(group))
+                self._release(group)
                 for pending in group:
                     pending.future.set_exception(exc)
-            finally:
-                with self._cond:
-                    self._queued_events -= sum(p.weight for p in group)
+                continue
+            # Queue depth and metrics first: a client that reads them after its answer sees
+            # its own batch done.
+            self._release(group)
+            for pending, outcome in zip(group, outcomes, strict=True):
+                pending.future.set_result(outcome)
 
-    def _commit(self, group: list[_Pending]) -> None:
+    def _release(self, group: list[_Pending]) -> None:
+        with self._cond:
+            self._queued_events -= sum(p.weight for p in group)
+
+    def _commit(self, group: list[_Pending]) -> list[BatchOutcome]:
         started = time.perf_counter()
         events = _concat_events(group)
         rejects = _concat_rejects(group)
@@ -198,20 +206,17 @@ class Writer:
                     con.unregister("refused")
         if newest is not None:
             self._last_seq = newest
-        accepted_total = 0
-        for batch_no, pending in enumerate(group):
-            accepted, duplicates = counts.get(batch_no, (0, 0))
-            accepted_total += accepted
-            pending.future.set_result(BatchOutcome(accepted=accepted, duplicates=duplicates))
+        outcomes = [BatchOutcome(*counts.get(n, (0, 0))) for n in range(len(group))]
         if self._on_commit is not None:
             self._on_commit(
                 CommitStats(
                     batches=len(group),
                     events=events.num_rows,
-                    accepted=accepted_total,
+                    accepted=sum(o.accepted for o in outcomes),
                     seconds=time.perf_counter() - started,
                 )
             )
+        return outcomes
 
 
 def _concat_events(group: list[_Pending]) -> pa.Table:
