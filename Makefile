@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: set up and start the tower on http://127.0.0.1:8000 (database under ./data/)
+## run: set up and start the tower on http://127.0.0.1:8000 fed by the demo estate (data/demo.duckdb)
 run: $(STAMP)
-	$(BIN)/tower serve
+	$(BIN)/tower demo --scenario simulator/scenarios/default.yaml
 
 ## test: set up, lint, type-check and run the whole test suite
 test: $(STAMP) lint

@@ -264,9 +264,10 @@ def demo(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # A line per request or per skipped job run would drown what the demo has to say.
+    # A line per request, or per correlator run skipped while the backfill pours in, would
+    # drown what the demo has to say. (The app sets "apscheduler" itself; this is its child.)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings),
