@@ -1,7 +1,8 @@
 -- Validate and normalise one batch of raw items in a single pass.
 -- In:  incoming(idx INTEGER, line_no INTEGER, line VARCHAR); $fields (allowed top-level names),
 --      $systems, $received_at.
--- Out: one row per item: its reason (NULL when valid) and, when valid, the normalised columns.
+-- Out: one row per item, in no particular order: its reason (NULL when valid) and, when
+--      valid, the normalised columns.
 WITH parsed AS (
     SELECT idx, line_no, line, TRY_CAST(line AS JSON) AS j
     FROM incoming
@@ -131,4 +132,3 @@ SELECT
     CASE WHEN tower_is_null(f.related) THEN '[]' ELSE f.related::VARCHAR END
         AS related
 FROM checked
-ORDER BY idx
