@@ -215,12 +215,16 @@ def _rebuild(con: Any, models: ModelSet, touched: list[int], *, updated_seq: int
     con.register("touched", pa.table({"journey_id": pa.array(touched, pa.int64())}))
     try:
         by_journey = _journey_events(con.execute(SQL["touched_events"]).to_arrow_table())
-        keys = con.execute(SQL["touched_keys"]).to_arrow_table().to_pylist()
+        keys = con.execute(SQL["touched_keys"]).to_arrow_table().to_pydict()
         rows = []
         hops: list[dict[str, Any]] = []
-        for key_row in keys:
-            journey_id = int(key_row["journey_id"])
-            object_type = key_row["object_type"]
+        for journey_id, object_type, namespaces, values in zip(
+            keys["journey_id"],
+            keys["object_type"],
+            keys["namespaces"],
+            keys["values"],
+            strict=True,
+        ):
             model = models.for_object_type(object_type)
             included = set(model.includes) if model else set()
             members = [
@@ -229,7 +233,7 @@ def _rebuild(con: Any, models: ModelSet, touched: list[int], *, updated_seq: int
                 if e.via is None or e.object_type in included
             ]
             aliases: dict[str, list[str]] = {}
-            for ns, value in zip(key_row["namespaces"], key_row["values"], strict=True):
+            for ns, value in zip(namespaces, values, strict=True):
                 aliases.setdefault(ns, []).append(value)
             if not members:
                 continue  # only referenced so far: the journey appears when it has events
@@ -244,7 +248,8 @@ def _rebuild(con: Any, models: ModelSet, touched: list[int], *, updated_seq: int
         ):
             con.execute(f"DELETE FROM {table} WHERE journey_id IN (SELECT journey_id FROM touched)")
             if new_rows:
-                con.register("rebuilt", pa.Table.from_pylist(new_rows, schema=schema))
+                columns = {name: [row[name] for row in new_rows] for name in schema.names}
+                con.register("rebuilt", pa.table(columns, schema=schema))
                 try:
                     con.execute(f"INSERT INTO {table} SELECT * FROM rebuilt")
                 finally:

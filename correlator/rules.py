@@ -98,6 +98,11 @@ def build_journey(model: JourneyModel | None, events: list[JourneyEvent]) -> Jou
     anomalies.sort(key=lambda a: (a.at, a.kind))
     next_stage, due, risk = _expectation(model, stage, entered, state)
     own = [e for e in by_time if e.via is None] or by_time
+    latest: dict[str, Any] = {}
+    for event in reversed(own):  # the newest value of each attribute wins
+        for name, value in event.attributes.items():
+            if value and name not in latest:
+                latest[name] = value
     return JourneyState(
         stage=stage,
         stage_entered_at=entered,
@@ -109,10 +114,10 @@ def build_journey(model: JourneyModel | None, events: list[JourneyEvent]) -> Jou
         at_risk_at=risk,
         error_open=own[-1].status == "error",
         facility=_first(e.facility for e in own) or _first(e.facility for e in by_time),
-        customer=_latest_attr(own, "customer"),
-        channel=_latest_attr(own, "channel"),
-        value=_number(_latest_attr(own, "value")),
-        currency=_latest_attr(own, "currency"),
+        customer=latest.get("customer"),
+        channel=latest.get("channel"),
+        value=_number(latest.get("value")),
+        currency=latest.get("currency"),
         systems=list(dict.fromkeys(e.system for e in by_time)),
         event_count=len(events),
         history=history,
@@ -286,10 +291,6 @@ def _expectation(
 
 def _first(values: Any) -> Any:
     return next((v for v in values if v), None)
-
-
-def _latest_attr(events: list[JourneyEvent], name: str) -> Any:
-    return _first(e.attributes.get(name) for e in reversed(events))
 
 
 def _number(value: Any) -> float | None:
