@@ -1,0 +1,69 @@
+"""`python -m benchmarks` (`make bench`): ingest and correlator benchmarks, tables and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--only", choices=("ingest", "correlate"), help="run one benchmark")
+    parser.add_argument("--events", type=int, default=1_000_000, help="events to ingest")
+    parser.add_argument("--batch-size", type=int, default=5_000, help="events per request")
+    parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument(
+        "--journey-events",
+        type=int,
+        default=10_000_000,
+        help="events of the estate the correlator stitches (about 10 per order)",
+    )
+    parser.add_argument(
+        "--visibility-seconds", type=float, default=30.0, help="length of the live-feed phase"
+    )
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="events file, JSON, scratch")
+    return parser.parse_args()
+
+
+def main() -> None:
+    # Imported here, not at the top: client processes are spawned and re-import this module.
+    import orjson
+    from rich.console import Console
+
+    args = parse_args()
+    # Rich wraps at 80 columns when it cannot see a terminal (make, a log file); 120 reads better.
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    if args.only in (None, "ingest"):
+        from benchmarks.ingest import Setup, run
+        from benchmarks.report import figures, table
+
+        setup = Setup(
+            events=args.events,
+            batch_size=args.batch_size,
+            clients=args.clients,
+            out_dir=args.out,
+        )
+        result = run(setup)
+        console.print(table(result))
+        written = args.out / "ingest.json"
+        written.write_bytes(orjson.dumps(figures(result), option=orjson.OPT_INDENT_2))
+        print(f"figures written to {written}")
+    if args.only in (None, "correlate"):
+        from benchmarks import correlate
+
+        stitched = correlate.run(
+            out_dir=args.out,
+            events=args.journey_events,
+            visibility_seconds=args.visibility_seconds,
+        )
+        console.print(correlate.table(stitched))
+        written = args.out / "correlate.json"
+        written.write_bytes(orjson.dumps(stitched.figures(), option=orjson.OPT_INDENT_2))
+        print(f"figures written to {written}")
+
+
+if __name__ == "__main__":
+    main()

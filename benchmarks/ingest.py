@@ -1,0 +1,276 @@
+"""The ingest benchmark: HTTP batch ingest into a real tower against DuckDB's own read_ndjson.
+
+One events file, three measurements in one run:
+
+1. the ceiling: DuckDB's read_ndjson of the file into a fresh database;
+2. the maximum rate: `tower serve` on a fresh database, the clients posting back to back, once
+   with plain and once with gzip bodies (the faster encoding is the tower's figure);
+3. half that rate: a fresh tower again, the clients pacing their posts to offer half the
+   maximum, for the ack latency a tower with headroom gives.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from benchmarks.ceiling import Ceiling, measure_ceiling
+from benchmarks.client import ClientPlan, ClientResult, run_client
+from benchmarks.events import events_file
+from tests.servers import ProcessServer
+
+__all__ = ["IngestRun", "Phase", "Setup", "run"]
+
+CLIENT_TIMEOUT = 3600.0  # seconds a phase may take before the benchmark gives up
+BUSY_LOAD = 0.5  # a 1-minute load average above this before the run gets a warning
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """The benchmark's parameters."""
+
+    events: int
+    batch_size: int
+    clients: int
+    out_dir: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Commits:
+    """The tower's own figures for its group commits during a phase (from /metrics)."""
+
+    count: int
+    events: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """One run of the clients against a fresh tower."""
+
+    name: str
+    gzip: bool
+    offered: float | None  # events/s the clients offered; None: as fast as they could
+    accepted: int
+    duplicates: int
+    rejected: int
+    seconds: float  # first post to last ack
+    latencies: tuple[float, ...]  # seconds per batch
+    busy_retries: int
+    max_behind: float  # paced clients: the worst lateness against their schedule (s)
+    stored: int  # events the tower holds afterwards
+    commits: Commits
+
+    @property
+    def events_per_second(self) -> float:
+        return self.accepted / self.seconds
+
+    def latency_ms(self, q: float) -> float:
+        """The q-quantile (0..1) of ack latency in milliseconds, by nearest rank."""
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRun:
+    """Everything one benchmark run measured."""
+
+    setup: Setup
+    events_path: Path
+    load_at_start: float  # the 1-minute load average: other work on the machine skews figures
+    ceiling: Ceiling
+    plain: Phase
+    gzip: Phase
+    half: Phase
+
+    @property
+    def best(self) -> Phase:
+        """The maximum-rate phase of the faster encoding."""
+        return faster(self.plain, self.gzip)
+
+    @property
+    def ratio(self) -> float:
+        return self.best.events_per_second / self.ceiling.events_per_second
+
+
+def run(setup: Setup) -> IngestRun:
+    """Generate (or reuse) the events, then measure the ceiling and the three tower phases."""
+    started = time.perf_counter()
+    path = events_file(setup.out_dir, setup.events)
+    megabytes = path.stat().st_size / 1e6
+    print(f"events: {path} ({megabytes:,.0f} MB, ready in {time.perf_counter() - started:.1f} s)")
+    load = os.getloadavg()[0]
+    if load > BUSY_LOAD:
+        print(f"warning: load average {load:.2f} before the run; other work will skew the figures")
+    with TemporaryDirectory(dir=setup.out_dir, prefix="run-") as tmp:
+        work = Path(tmp)
+        ceiling = measure_ceiling(path, work / "ceiling.duckdb")
+        _check(ceiling.events, setup.events, "DuckDB read_ndjson")
+        print(f"ceiling: {ceiling.events_per_second:,.0f} events/s ({ceiling.seconds:.2f} s)")
+        plain = run_phase(setup, path, work / "plain.duckdb", name="max rate, plain", gzip=False)
+        packed = run_phase(setup, path, work / "gzip.duckdb", name="max rate, gzip", gzip=True)
+        best = faster(plain, packed)
+        half = run_phase(
+            setup,
+            path,
+            work / "half.duckdb",
+            name=f"half rate, {'gzip' if best.gzip else 'plain'}",
+            gzip=best.gzip,
+            offered=best.events_per_second / 2,
+        )
+    return IngestRun(setup, path, load, ceiling, plain, packed, half)
+
+
+def faster(plain: Phase, packed: Phase) -> Phase:
+    """Plain bodies, unless gzip ones went faster."""
+    return packed if packed.events_per_second > plain.events_per_second else plain
+
+
+def run_phase(
+    setup: Setup,
+    events_path: Path,
+    db_path: Path,
+    *,
+    name: str,
+    gzip: bool,
+    offered: float | None = None,
+) -> Phase:
+    """Start a tower on a fresh database, run the clients against it, read its figures."""
+    # The ceiling (read_ndjson) stitches nothing, so neither does the tower here: the
+    # correlator's own throughput is benchmarks/correlate.py's to measure.
+    server = ProcessServer(db_path, env={"TOWER_CORRELATE_EVERY": "1h"}).start()
+    try:
+        plans = client_plans(
+            setup, f"{server.url}/api/v1/events", events_path, gzip=gzip, offered=offered
+        )
+        results = run_clients(plans)
+        stored, commits = tower_figures(server.url)
+    except Exception:
+        print(_log_tail(db_path.with_suffix(".log")))
+        raise
+    finally:
+        server.stop()
+    phase = Phase(
+        name=name,
+        gzip=gzip,
+        offered=offered,
+        accepted=sum(r.accepted for r in results),
+        duplicates=sum(r.duplicates for r in results),
+        rejected=sum(r.rejected for r in results),
+        seconds=max(r.last_ack for r in results) - min(r.first_send for r in results),
+        latencies=tuple(x for r in results for x in r.latencies),
+        busy_retries=sum(r.busy_retries for r in results),
+        max_behind=max(r.max_behind for r in results),
+        stored=stored,
+        commits=commits,
+    )
+    _check(phase.accepted, setup.events, f"{name}: accepted")
+    _check(phase.stored, setup.events, f"{name}: stored")
+    print(
+        f"{name}: {phase.events_per_second:,.0f} events/s, ack p50 {phase.latency_ms(0.5):,.0f} ms"
+        f" p99 {phase.latency_ms(0.99):,.0f} ms, {phase.busy_retries} busy retries"
+    )
+    return phase
+
+
+def client_plans(
+    setup: Setup, url: str, events_path: Path, *, gzip: bool, offered: float | None
+) -> list[ClientPlan]:
+    """An equal share of the file's lines per client; paced to `offered` events/s in total."""
+    interval = None if offered is None else setup.batch_size * setup.clients / offered
+    bounds = [setup.events * i // setup.clients for i in range(setup.clients + 1)]
+    return [
+        ClientPlan(
+            url=url,
+            path=events_path,
+            first_line=bounds[i],
+            lines=bounds[i + 1] - bounds[i],
+            batch_size=setup.batch_size,
+            gzip=gzip,
+            interval=interval,
+            delay=0.0 if interval is None else interval * i / setup.clients,  # interleaved
+        )
+        for i in range(setup.clients)
+    ]
+
+
+def run_clients(plans: Sequence[ClientPlan]) -> list[ClientResult]:
+    """One process per plan, started together; their results, or the first one's failure."""
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Barrier(len(plans))
+    results: multiprocessing.Queue[ClientResult] = spawn.Queue()
+    processes = [
+        spawn.Process(target=run_client, args=(plan, ready, results), name=f"client-{i}")
+        for i, plan in enumerate(plans)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        collected = _collect(results, processes)
+    finally:
+        for process in processes:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+    for result in collected:
+        if result.error is not None:
+            raise RuntimeError(f"a client failed:\n{result.error}")
+    return collected
+
+
+def _collect(
+    results: multiprocessing.Queue[ClientResult], processes: Sequence[BaseProcess]
+) -> list[ClientResult]:
+    """Every client's result; fails fast if a client process dies without one."""
+    collected: list[ClientResult] = []
+    deadline = time.monotonic() + CLIENT_TIMEOUT
+    while len(collected) < len(processes):
+        try:
+            collected.append(results.get(timeout=1.0))
+        except queue.Empty:
+            if any(p.exitcode not in (None, 0) for p in processes):
+                raise RuntimeError("a client process died without a result") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"clients still busy after {CLIENT_TIMEOUT:.0f} s") from None
+    return collected
+
+
+def tower_figures(url: str) -> tuple[int, Commits]:
+    """How many events the tower holds, and its commit figures from /metrics."""
+    health = httpx.get(f"{url}/api/v1/health", timeout=60).raise_for_status().json()
+    text = httpx.get(f"{url}/metrics", timeout=60).raise_for_status().text
+    samples = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    commits = Commits(
+        count=int(samples.get("tower_batch_commit_seconds_count", 0)),
+        events=int(samples.get("tower_batch_commit_events_sum", 0)),
+        seconds=samples.get("tower_batch_commit_seconds_sum", 0.0),
+    )
+    return int(health["events"]), commits
+
+
+def _check(got: int, expected: int, what: str) -> None:
+    if got != expected:
+        raise RuntimeError(f"{what}: {got:,} events, expected {expected:,}")
+
+
+def _log_tail(path: Path, lines: int = 30) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return f"(no tower log at {path})"
+    return f"tower log ({path}), last {lines} lines:\n" + "\n".join(text.splitlines()[-lines:])
