@@ -126,6 +126,20 @@ def get_coverage(store: StoreDep) -> dict[str, Any]:
     }
 
 
+@router.get("/correlation/unlinked", response_model=JourneyPage)
+def get_unlinked(
+    store: StoreDep,
+    source: str | None = None,
+    cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
+) -> JourneyPage:
+    """Events that joined no journey: visible, never dropped. Newest first."""
+    items, next_seq = service.unlinked_events(
+        store=store, source=source, before_seq=int(cursor) if cursor else None, limit=limit
+    )
+    return JourneyPage(items=items, next_cursor=None if next_seq is None else str(next_seq))
+
+
 @router.get("/inventory/lag", tags=["inventory"])
 def get_inventory_lag(
     store: StoreDep,

@@ -17,6 +17,7 @@ __all__ = [
     "inventory_lag",
     "journey_detail",
     "list_journeys",
+    "unlinked_events",
     "search_journeys",
 ]
 
@@ -134,6 +135,26 @@ def journey_detail(*, store: Store, journey_id: int, now: datetime) -> dict[str,
 def coverage(*, store: Store) -> list[dict[str, Any]]:
     """Per source: events stitched into multi-system journeys, and events left unlinked."""
     return store.query(SQL["coverage"], doing="computing correlation coverage")
+
+
+def unlinked_events(
+    *,
+    store: Store,
+    source: str | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Events the correlator saw that joined no journey, newest first; and the next cursor."""
+    rows = store.query(
+        SQL["unlinked_events"],
+        {"source": source, "before_seq": before_seq, "limit": limit + 1},
+        doing="listing unlinked events",
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    for row in rows:
+        row["keys"] = orjson.loads(row["keys"])
+    return rows, (rows[-1]["seq"] if more else None)
 
 
 def inventory_lag(

@@ -185,7 +185,11 @@ class Store:
     # -- migrations ------------------------------------------------------------------------
 
     def _migrate(self) -> int:
-        """Apply numbered forward-only migrations not yet applied; return the schema version."""
+        """Apply, in order, every numbered migration not yet recorded; return the newest.
+
+        Applied versions are a set, not a high-water mark: a migration numbered below one
+        already applied (two branches that landed in the other order) still runs.
+        """
         con = self._con
         try:
             con.execute(
@@ -193,12 +197,12 @@ class Store:
                 " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
                 " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
             )
-            rows = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
-            current = int(rows[0][0])
+            rows = con.execute("SELECT version FROM schema_migrations").fetchall()
         except duckdb.Error as exc:
             raise StorageError(f"reading the schema version of {self.path}: {exc}") from exc
+        applied = {int(row[0]) for row in rows}
         for version, name, sql in _migrations():
-            if version <= current:
+            if version in applied:
                 continue
             log.info("applying migration %03d_%s", version, name)
             with self.transaction(doing=f"migration {version:03d}_{name}", lane="migrate") as tx:
@@ -206,8 +210,8 @@ class Store:
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
                 )
-            current = version
-        return current
+            applied.add(version)
+        return max(applied, default=0)
 
 
 def _migrations() -> list[tuple[int, str, str]]:

@@ -280,6 +280,11 @@ def test_coverage_counts_multi_system_and_unlinked_events(tower: Tower) -> None:
     assert coverage["events"] == 4
     assert coverage["unlinked"] == 1
     assert coverage["coverage"] == 0.5
+    [unlinked] = tower.http.get("/api/v1/correlation/unlinked").json()["items"]
+    assert (unlinked["type"], unlinked["keys"]) == (
+        "inventory.adjusted",
+        {"sku": "SKU-1", "facility": "DC-EAST"},
+    )
 
 
 def inventory_event(
