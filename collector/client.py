@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 
-__all__ = ["FileItem", "IngestSummary", "UnreadableFile", "post_batch", "read_items", "send_file"]
+__all__ = [
+    "FileItem",
+    "IngestSummary",
+    "UnreadableFile",
+    "post_batch",
+    "read_items",
+    "send_file",
+    "send_log_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +47,7 @@ class IngestSummary:
     duplicates: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
     retries: int = 0
+    records: int = 0  # log records stored (tower ingest --format log)
 
 
 class UnreadableFile(Exception):
@@ -94,6 +105,7 @@ def post_batch(
     busy_retries: int = 60,
     transport_retries: int = 3,
     on_retry: Callable[[str], None] | None = None,
+    content_type: str = "application/x-ndjson",
 ) -> tuple[dict[str, object], int]:
     """Post one batch as gzip NDJSON; retry while the tower asks to. Returns (answer, retries).
 
@@ -101,7 +113,7 @@ def post_batch(
     connection failure is retried briefly, since an unreachable tower rarely comes back soon.
     """
     body = gzip.compress(b"\n".join(it.text for it in items), compresslevel=1)
-    headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
+    headers = {"Content-Type": content_type, "Content-Encoding": "gzip"}
     busy = failed = 0
     while True:
         try:
@@ -153,5 +165,46 @@ def send_file(
         batch.append(item)
         if len(batch) >= batch_size:
             flush()
+    if batch:
+        flush()
+
+
+# A line that continues the record before it (a stack trace): never the first line of a batch.
+_CONTINUATION = re.compile(rb"^(?:\s|Caused by:|\.\.\. \d+ more|Suppressed:)")
+
+
+def send_log_file(
+    client: httpx.Client,
+    url: str,
+    path: Path,
+    summary: IngestSummary,
+    *,
+    batch_size: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Send a log file's lines to POST /api/v1/logs in batches that keep stack traces whole."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == GZIP_MAGIC
+    opener = gzip.open if gzipped else open
+    batch: list[FileItem] = []
+
+    def flush() -> None:
+        answer, retries = post_batch(client, url, batch, content_type="text/plain")
+        events: dict[str, Any] = answer["events"]  # type: ignore[assignment]
+        summary.retries += retries
+        summary.records += int(answer["records"])  # type: ignore[call-overload]
+        summary.accepted += int(events["accepted"])
+        summary.duplicates += int(events["duplicates"])
+        summary.rejected += [(str(path), r["reason"]) for r in events["rejected"]]
+        if on_batch is not None:
+            on_batch(len(batch))
+        batch.clear()
+
+    with opener(path, "rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            text = line.rstrip(b"\r\n")
+            if len(batch) >= batch_size and not _CONTINUATION.match(text):
+                flush()
+            batch.append(FileItem(f"{path}:{number}", text))
     if batch:
         flush()

@@ -16,14 +16,26 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
+import alerts.api
 import collector.api
+import collector.logs_api
+import collector.otlp_api
 import correlator.api
+import sla.api
+from adapters.derive import load_otlp_rules
+from adapters.logs import load_log_rules
+from adapters.registry import build_registry
+from alerts import jobs as alert_jobs
+from alerts.models import AlertingConfig, load_alerting
 from collector import service as collector_service
 from collector.metrics import IngestMetrics
 from collector.pipeline import Collector
+from collector.telemetry import Telemetry
 from collector.writer import Writer
 from correlator import jobs as correlator_jobs
 from correlator.models import ModelSet, load_models
+from sla.jobs import stages_of
+from sla.models import SlaFile, load_slas
 from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
@@ -48,6 +60,13 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry)
     models = load_models(settings.journey_models_dir)  # a bad model file fails here, at start
+    stages = stages_of(models)
+    slas = load_slas(settings.sla_file, stages=stages)  # so does a bad SLA or alerting file
+    alerting = load_alerting(settings.alerts_file)
+    adapters = build_registry(
+        otlp_rules=load_otlp_rules(settings.otlp_rules_path),
+        log_rules=load_log_rules(settings.log_rules_path),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,11 +86,20 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         metrics.queue_depth.set_function(lambda: writer.queued_events)
         app.state.store = store
         app.state.clock = clock
+        app.state.sla_definitions = slas
         app.state.collector = Collector(
             store=store,
             writer=writer,
             metrics=metrics,
             max_body_bytes=settings.max_body_bytes,
+            clock=clock,
+        )
+        app.state.telemetry = Telemetry(
+            store=store,
+            writer=writer,
+            registry=adapters,
+            max_body_bytes=settings.max_body_bytes,
+            max_inflight=settings.telemetry_max_inflight,
             clock=clock,
         )
         # APScheduler logs two INFO lines per run: every 2 s with the correlator. Keep warnings.
@@ -92,6 +120,15 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
             args=[store, models, settings.correlate_batch],
             seconds=settings.correlate_every.total_seconds(),
             id="correlate",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            _alerts_cycle,
+            "interval",
+            args=[store, slas, stages, alerting, clock],
+            seconds=settings.sla_every.total_seconds(),
+            id="sla_alerts",
             max_instances=1,
             coalesce=True,
         )
@@ -117,6 +154,10 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     )
     app.include_router(collector.api.router)
     app.include_router(correlator.api.router)
+    app.include_router(sla.api.router)
+    app.include_router(alerts.api.router)
+    app.include_router(collector.otlp_api.router)
+    app.include_router(collector.logs_api.router)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -194,3 +235,18 @@ def _correlate(store: Store, models: ModelSet, batch_size: int) -> None:
         correlator_jobs.run_once(store=store, models=models, batch_size=batch_size)
     except StorageError:
         log.warning("correlator run failed; the next run retries from the watermark", exc_info=True)
+
+
+def _alerts_cycle(
+    store: Store,
+    slas: SlaFile,
+    stages: dict[str, list[str]],
+    alerting: AlertingConfig,
+    clock: Clock,
+) -> None:
+    try:
+        alert_jobs.run_once(
+            store=store, definitions=slas, stages=stages, config=alerting, now=clock()
+        )
+    except StorageError:
+        log.warning("SLA/alert cycle failed; the next run evaluates afresh", exc_info=True)

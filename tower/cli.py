@@ -66,18 +66,34 @@ def ingest(
         str, typer.Option(help="The tower's base URL.", envvar="TOWER_URL")
     ] = "http://127.0.0.1:8000",
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per request.")] = 5000,
+    file_format: Annotated[
+        str, typer.Option("--format", help="events (NDJSON or JSON events) or log (log lines).")
+    ] = "events",
+    source: Annotated[
+        str | None, typer.Option(help="With --format log: where the lines come from, e.g. erp.s4.")
+    ] = None,
 ) -> None:
-    """Send events from files to a running tower.
+    """Send events (or, with --format log, log lines) from files to a running tower.
 
     Exits 1 if any event was rejected, 2 if a file is unreadable or the tower unreachable,
     3 if the tower refused a whole batch (the reason is printed).
     """
     import httpx
 
-    from collector.client import IngestSummary, UnreadableFile, send_file
+    from collector.client import IngestSummary, UnreadableFile, send_file, send_log_file
 
     summary = IngestSummary()
     endpoint = url.rstrip("/") + "/api/v1/events"
+    send = send_file
+    if file_format == "log":
+        if not source:
+            console.print("[red]--format log needs --source (e.g. --source erp.s4)")
+            raise typer.Exit(2)
+        endpoint = str(httpx.URL(url.rstrip("/") + "/api/v1/logs", params={"source": source}))
+        send = send_log_file
+    elif file_format != "events":
+        console.print(f"[red]--format must be events or log, not {file_format!r}")
+        raise typer.Exit(2)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -90,7 +106,7 @@ def ingest(
         with httpx.Client(timeout=120.0) as client, progress:
             for path in files:
                 task = progress.add_task(path.name, total=None)
-                send_file(
+                send(
                     client,
                     endpoint,
                     path,
@@ -112,6 +128,8 @@ def ingest(
         raise typer.Exit(2) from exc
 
     table = Table(title="ingest summary", show_header=False)
+    if file_format == "log":
+        table.add_row("log records", str(summary.records))
     table.add_row("accepted", str(summary.accepted))
     table.add_row("duplicates", str(summary.duplicates))
     table.add_row("rejected", str(len(summary.rejected)))
@@ -376,6 +394,78 @@ def simulate(
     for event_id, reason in summary.rejected[:20]:
         console.print(f"[red]rejected[/] {event_id}: {reason}", highlight=False)
     if summary.rejected:
+        raise typer.Exit(1)
+
+
+# --- service levels (sla/): `tower sla check` ------------------------------------------------
+
+sla_app = typer.Typer(help="Service levels: check SLAs and SLOs.", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
+
+
+@sla_app.command("check")
+def sla_check(
+    db: Annotated[Path, typer.Option(help="DuckDB file of a tower that is not running.")] = Path(
+        "data/tower.duckdb"
+    ),
+    at: Annotated[
+        str | None, typer.Option(help="Evaluate as of this time (ISO 8601; default: now).")
+    ] = None,
+    sla_file: Annotated[
+        Path | None, typer.Option(help="SLA definitions (default: the shipped ones).")
+    ] = None,
+    models_dir: Annotated[
+        Path | None, typer.Option(help="Journey model folder overriding the shipped models.")
+    ] = None,
+) -> None:
+    """Evaluate every SLA and SLO once and print the breaches; exit 1 when anything breaches."""
+    from datetime import UTC, datetime
+
+    from correlator.models import load_models
+    from sla.jobs import evaluate_once, stages_of
+    from sla.models import load_slas
+    from tower.db import Store
+    from tower.exceptions import TowerError
+
+    try:
+        now = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    except ValueError as exc:
+        console.print(f"[red]--at {at!r} is not an ISO 8601 time")
+        raise typer.Exit(2) from exc
+    if now.tzinfo is None:
+        console.print(f"[red]--at {at!r} needs a time zone, e.g. {at}Z")
+        raise typer.Exit(2)
+    try:
+        stages = stages_of(load_models(models_dir))
+        definitions = load_slas(sla_file, stages=stages)
+        store = Store(db)
+    except TowerError as exc:
+        console.print(f"[red]{exc.detail}", highlight=False)
+        raise typer.Exit(2) from exc
+    try:
+        evaluation = evaluate_once(store=store, definitions=definitions, stages=stages, now=now)
+    finally:
+        store.close()
+    out = Console()
+    table = Table(title=f"SLA check at {now.isoformat()}")
+    for column in ("SLA", "kind", "severity", "breach", "link"):
+        table.add_column(column, overflow="fold")
+    for result in evaluation.results:
+        for breach in result.breaches:
+            table.add_row(
+                breach.name, breach.kind, breach.severity, breach.summary, breach.link or ""
+            )
+    skipped = [r for r in evaluation.results if r.skipped]
+    ok = len(evaluation.results) - len(skipped) - len({b.name for b in evaluation.breaches})
+    if evaluation.breaches:
+        out.print(table)
+    for result in skipped:
+        console.print(f"skipped {result.name}: {result.skipped}", highlight=False)
+    console.print(
+        f"{len(evaluation.breaches)} breaches, {ok} SLAs/SLOs met, {len(skipped)} skipped",
+        highlight=False,
+    )
+    if evaluation.breaches:
         raise typer.Exit(1)
 
 

@@ -43,5 +43,26 @@ class Settings(BaseSettings):
     journey_models_dir: Path | None = Field(
         None, description="A folder of journey model YAML files overriding the shipped ones."
     )
+    sla_every: Duration = Field(
+        timedelta(seconds=15), description="How often SLAs are evaluated and alerts advanced."
+    )
+    sla_file: Path | None = Field(
+        None, description="SLA/SLO definitions (YAML) replacing the shipped sla/defaults.yaml."
+    )
+    alerts_file: Path | None = Field(
+        None, description="Alert routing and receivers (YAML); none: alerts are not sent."
+    )
     duckdb_memory_limit: str | None = Field(None, description="e.g. '4GB'; DuckDB's default else.")
     duckdb_threads: int | None = Field(None, description="DuckDB threads; all cores when unset.")
+    otlp_rules_path: Path | None = Field(
+        None, description="OTLP attribute rules YAML replacing adapters/rules/otlp.yaml."
+    )
+    log_rules_path: Path | None = Field(
+        None, description="Log extractor YAML replacing adapters/rules/logs.yaml."
+    )
+    otlp_port: int | None = Field(
+        None, description="A second OTLP/HTTP listener (4318 by convention); not served yet."
+    )
+    telemetry_max_inflight: int = Field(
+        16, description="Telemetry requests stored at once before OTLP answers 429."
+    )
