@@ -63,7 +63,7 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
         if isinstance(node, yaml.MappingNode):
             match = next((v for k, v in node.value if k.value == part), None)
             if match is None:
-                break
+                continue  # not a key: a union's tag in pydantic's location, or a missing field
             node = match
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
             if part >= len(node.value):
