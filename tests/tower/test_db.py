@@ -21,9 +21,11 @@ def test_migrations_apply_once_and_record_the_version(tmp_path: Path) -> None:
     first.close()
     again = Store(path)
     try:
-        assert again.schema_version == version >= 3
+        assert again.schema_version == version
         applied = again.query("SELECT version FROM schema_migrations ORDER BY 1", doing="t")
-        assert [r["version"] for r in applied] == list(range(1, version + 1))
+        files = sorted(Path(__file__).parents[2].joinpath("tower", "migrations").glob("*.sql"))
+        assert [r["version"] for r in applied] == [int(f.name[:3]) for f in files]
+        assert version == int(files[-1].name[:3])
     finally:
         again.close()
 
