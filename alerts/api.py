@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from alerts import service
 from alerts.models import AckIn, Matcher, SilenceIn
-from tower.clock import Clock
-from tower.db import Store
+from tower.deps import ClockDep, StoreDep
 from tower.exceptions import TowerError
 
 __all__ = ["router"]
@@ -23,18 +22,6 @@ class BadFilter(TowerError):
     code = "bad_filter"
 
 
-def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def get_clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-StoreDep = Annotated[Store, Depends(get_store)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
 StateName = Literal["pending", "firing", "resolved", "inactive"]
 
 

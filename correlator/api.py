@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel
 
 from correlator import service
-from tower.clock import Clock
-from tower.db import Store
+from tower.deps import ClockDep, StoreDep
 from tower.exceptions import TowerError
 
 __all__ = ["router"]
@@ -23,18 +22,6 @@ class JourneyNotFound(TowerError):
     code = "not_found"
 
 
-def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-def get_clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-StoreDep = Annotated[Store, Depends(get_store)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 class JourneyPage(BaseModel):

@@ -8,16 +8,11 @@ from fastapi import APIRouter, Depends, Request
 
 from sla import service
 from sla.models import SlaFile
-from tower.db import Store
+from tower.deps import StoreDep
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["sla"])
-
-
-def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
 
 
 def get_definitions(request: Request) -> SlaFile:
@@ -25,7 +20,6 @@ def get_definitions(request: Request) -> SlaFile:
     return definitions
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
 DefinitionsDep = Annotated[SlaFile, Depends(get_definitions)]
 
 
