@@ -33,7 +33,7 @@ from rich.table import Table
 from benchmarks.events import events_file
 from collector.ingest import BodyFormat, split_items, validate
 from collector.writer import Writer
-from correlator.jobs import run_until_caught_up
+from correlator.jobs import RunReport, run_until_caught_up
 from correlator.models import load_models
 from correlator.service import search_journeys
 from tower.db import Store
@@ -41,6 +41,7 @@ from tower.db import Store
 __all__ = ["CorrelateRun", "run", "table"]
 
 LOAD_BATCH = 10_000
+CHECKPOINT_WAL_BYTES = 256 * 1024 * 1024
 GOALS = {"ratio_at_least": 1.0, "lookup_p95_ms_at_most": 20.0, "visibility_p95_s_at_most": 5.0}
 
 
@@ -91,14 +92,17 @@ def run(*, out_dir: Path, events: int, visibility_seconds: float = 30.0) -> Corr
             result.load_seconds = _load(store, path)
             print(f"stored {events:,} events in {result.load_seconds:.1f} s; stitching ...")
             started = time.perf_counter()
-            run_until_caught_up(
-                store=store,
-                models=load_models(),
-                batch_size=100_000,
-                on_progress=lambda r: print(
-                    f"  watermark {r.watermark:,}: {r.events:,} events in {r.seconds:.1f} s",
+
+            def progress(report: RunReport) -> None:
+                print(
+                    f"  watermark {report.watermark:,}: {report.events:,} events in "
+                    f"{report.seconds:.1f} s",
                     flush=True,
-                ),
+                )
+                store.checkpoint_if_needed(wal_bytes=CHECKPOINT_WAL_BYTES)
+
+            run_until_caught_up(
+                store=store, models=load_models(), batch_size=100_000, on_progress=progress
             )
             result.stitch_seconds = time.perf_counter() - started
             result.journeys = int(store.scalar("SELECT count(*) FROM journeys", doing="count"))
@@ -132,6 +136,8 @@ def _load(store: Store, path: Path) -> float:
             outcome = writer.submit(batch, request_id="bench").result()
             if outcome.accepted != batch.events.num_rows:
                 raise RuntimeError(f"expected new events only, got {outcome}")
+            # What tower serve's background job does: fold the WAL in, or it grows to gigabytes.
+            store.checkpoint_if_needed(wal_bytes=CHECKPOINT_WAL_BYTES)
     finally:
         writer.stop()
     return time.perf_counter() - started
