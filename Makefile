@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browsers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ run: $(STAMP)
 	$(BIN)/tower demo --scenario simulator/scenarios/default.yaml
 
 ## test: set up, lint, type-check and run the whole test suite
-test: $(STAMP) lint
+test: $(STAMP) lint browsers
 	$(BIN)/pytest
+
+## browsers: Debian's chromium for the dashboards' page tests, installed only when it is missing
+browsers:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium) || echo "no chromium: the page tests will be skipped"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

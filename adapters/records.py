@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LogRecord", "MetricPoint", "Rejected", "Scope", "Span"]
+__all__ = ["LogRecord", "MetricPoint", "QueueSample", "Rejected", "Scope", "Span"]
 
 Attributes = dict[str, Any]
 
@@ -89,6 +89,26 @@ class MetricPoint:
     description: str | None = None
     unit: str | None = None
     data: dict[str, Any] = field(default_factory=dict)  # count, sum, buckets, quantiles, ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSample:
+    """One queue's state at one moment: depth, flow and whether it holds dead letters."""
+
+    time_ns: int
+    broker: str
+    vhost: str  # "" where the broker has no virtual hosts
+    queue: str
+    depth: int
+    origin: str  # rabbitmq | prometheus | api
+    ready: int | None = None
+    unacked: int | None = None
+    consumers: int | None = None
+    publish_rate: float | None = None
+    deliver_rate: float | None = None
+    oldest_age_seconds: float | None = None
+    dead_letter: bool = False
+    attributes: Attributes = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

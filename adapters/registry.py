@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from adapters import otlp
+from adapters import otlp, x12
 from adapters.derive import OtlpRules, log_event, span_event
 from adapters.logs import LogRules, parse_lines
-from adapters.records import LogRecord, MetricPoint, Rejected, Span
+from adapters.records import LogRecord, MetricPoint, QueueSample, Rejected, Span
 from tower.model import Event
 
 __all__ = [
@@ -25,10 +25,11 @@ __all__ = [
     "ParseResult",
     "Registry",
     "SourceAdapter",
+    "X12Documents",
     "build_registry",
 ]
 
-Record = Span | LogRecord | MetricPoint
+Record = Span | LogRecord | MetricPoint | QueueSample
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,20 @@ class LogLines:
         return ParseResult.of(list(records), events, [])
 
 
+@dataclass(frozen=True, slots=True)
+class X12Documents:
+    """An X12 interchange -> one event per purchase-order document or acknowledgement.
+
+    Raises x12.X12Error when the bytes are not X12 at all; a broken document is refused.
+    """
+
+    name: str = "x12"
+
+    def parse(self, payload: bytes, context: ParseContext) -> ParseResult:
+        events, rejected = x12.parse_x12(payload, source=context.source)
+        return ParseResult(events=list(events), rejected=rejected)
+
+
 class Registry:
     """Adapters by name."""
 
@@ -163,5 +178,6 @@ def build_registry(*, otlp_rules: OtlpRules, log_rules: LogRules) -> Registry:
             OtlpLogs(otlp_rules),
             OtlpMetrics(),
             LogLines(log_rules, otlp_rules),
+            X12Documents(),
         ]
     )

@@ -23,6 +23,7 @@ __all__ = [
     "UnreadableFile",
     "post_batch",
     "read_items",
+    "send_edi_file",
     "send_file",
     "send_log_file",
 ]
@@ -208,3 +209,38 @@ def send_log_file(
             batch.append(FileItem(f"{path}:{number}", text))
     if batch:
         flush()
+
+
+def send_edi_file(
+    client: httpx.Client,
+    url: str,
+    path: Path,
+    summary: IngestSummary,
+    *,
+    batch_size: int,  # noqa: ARG001  (one file is one interchange: sent whole)
+    on_batch: Callable[[int], None] | None = None,
+) -> None:
+    """Send one X12 file to POST /api/v1/edi whole, adding the outcome to `summary`."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == GZIP_MAGIC
+    body = gzip.decompress(path.read_bytes()) if gzipped else path.read_bytes()
+    busy = 0
+    while True:
+        response = client.post(url, content=body, headers={"Content-Type": "application/edi-x12"})
+        if response.status_code not in RETRY_STATUSES or busy >= 60:
+            break
+        busy += 1
+        time.sleep(float(response.headers.get("Retry-After", "1")))
+    summary.retries += busy
+    if response.status_code == 400:  # not X12 at all: this file is refused, the others go on
+        summary.rejected.append((str(path), str(response.json().get("detail", response.text))))
+        return
+    response.raise_for_status()
+    answer: dict[str, Any] = response.json()
+    events = answer["events"]
+    summary.accepted += int(events["accepted"])
+    summary.duplicates += int(events["duplicates"])
+    summary.rejected += [(f"{path} event {r['index']}", r["reason"]) for r in events["rejected"]]
+    summary.rejected += [(f"{path} segment {r['segment']}", r["reason"]) for r in answer["refused"]]
+    if on_batch is not None:
+        on_batch(1)

@@ -22,8 +22,6 @@ class JourneyNotFound(TowerError):
     code = "not_found"
 
 
-
-
 class JourneyPage(BaseModel):
     items: list[dict[str, Any]]
     next_cursor: str | None = None

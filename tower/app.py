@@ -18,12 +18,15 @@ from pydantic import BaseModel
 
 import alerts.api
 import collector.api
+import collector.edi_api
 import collector.logs_api
 import collector.otlp_api
 import correlator.api
+import queues.api
 import sla.api
 from adapters.derive import load_otlp_rules
 from adapters.logs import load_log_rules
+from adapters.prometheus import PrometheusRules, load_prometheus_rules
 from adapters.registry import build_registry
 from alerts import jobs as alert_jobs
 from alerts.models import AlertingConfig, load_alerting
@@ -34,6 +37,8 @@ from collector.telemetry import Telemetry
 from collector.writer import Writer
 from correlator import jobs as correlator_jobs
 from correlator.models import ModelSet, load_models
+from dashboards import Ui
+from queues import jobs as queue_jobs
 from sla.jobs import stages_of
 from sla.models import SlaFile, load_slas
 from tower.clock import Clock, utc_now
@@ -67,6 +72,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         otlp_rules=load_otlp_rules(settings.otlp_rules_path),
         log_rules=load_log_rules(settings.log_rules_path),
     )
+    prometheus_rules = load_prometheus_rules(settings.prometheus_rules_path)
+    poll_targets = queue_jobs.PollTargets.from_settings(settings)
+    ui = Ui(zones=settings.facility_zones, refresh=settings.ui_refresh, models=models)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,7 +94,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         metrics.queue_depth.set_function(lambda: writer.queued_events)
         app.state.store = store
         app.state.clock = clock
+        ui.open(store=store, clock=clock)  # the dashboards read the same store
         app.state.sla_definitions = slas
+        app.state.prometheus_rules = prometheus_rules
         app.state.collector = Collector(
             store=store,
             writer=writer,
@@ -132,6 +142,16 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
             max_instances=1,
             coalesce=True,
         )
+        if poll_targets:  # off unless brokers or scrape targets are configured
+            scheduler.add_job(
+                _poll_queues,
+                "interval",
+                args=[store, poll_targets, prometheus_rules, clock],
+                seconds=settings.queue_poll_every.total_seconds(),
+                id="queues",
+                max_instances=1,
+                coalesce=True,
+            )
         scheduler.start()
         log.info(
             "tower ready: db=%s schema=%d events up to seq %d",
@@ -142,6 +162,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
+            ui.close()
             scheduler.shutdown(wait=True)
             writer.stop()
             store.close()
@@ -158,6 +179,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.include_router(alerts.api.router)
     app.include_router(collector.otlp_api.router)
     app.include_router(collector.logs_api.router)
+    app.include_router(queues.api.router)
+    app.include_router(collector.edi_api.router)
+    app.mount("/ui", ui, name="ui")  # Dash (WSGI) in a thread pool: dashboards/mount.py
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -250,3 +274,12 @@ def _alerts_cycle(
         )
     except StorageError:
         log.warning("SLA/alert cycle failed; the next run evaluates afresh", exc_info=True)
+
+
+def _poll_queues(
+    store: Store, targets: queue_jobs.PollTargets, rules: PrometheusRules, clock: Clock
+) -> None:
+    try:
+        queue_jobs.run_once(store=store, targets=targets, rules=rules, now=clock())
+    except StorageError:
+        log.warning("queue poll could not store its samples; the next poll retries", exc_info=True)

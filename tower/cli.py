@@ -67,7 +67,10 @@ def ingest(
     ] = "http://127.0.0.1:8000",
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Events per request.")] = 5000,
     file_format: Annotated[
-        str, typer.Option("--format", help="events (NDJSON or JSON events) or log (log lines).")
+        str,
+        typer.Option(
+            "--format", help="events (NDJSON or JSON events), log (log lines) or x12 (EDI)."
+        ),
     ] = "events",
     source: Annotated[
         str | None, typer.Option(help="With --format log: where the lines come from, e.g. erp.s4.")
@@ -80,7 +83,13 @@ def ingest(
     """
     import httpx
 
-    from collector.client import IngestSummary, UnreadableFile, send_file, send_log_file
+    from collector.client import (
+        IngestSummary,
+        UnreadableFile,
+        send_edi_file,
+        send_file,
+        send_log_file,
+    )
 
     summary = IngestSummary()
     endpoint = url.rstrip("/") + "/api/v1/events"
@@ -91,8 +100,12 @@ def ingest(
             raise typer.Exit(2)
         endpoint = str(httpx.URL(url.rstrip("/") + "/api/v1/logs", params={"source": source}))
         send = send_log_file
+    elif file_format == "x12":
+        params = {"source": source} if source else None
+        endpoint = str(httpx.URL(url.rstrip("/") + "/api/v1/edi", params=params))
+        send = send_edi_file
     elif file_format != "events":
-        console.print(f"[red]--format must be events or log, not {file_format!r}")
+        console.print(f"[red]--format must be events, log or x12, not {file_format!r}")
         raise typer.Exit(2)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -304,6 +317,7 @@ def demo(
         f"{options.seed}, {options.backfill.total_seconds() / 86400:g} days of history, then "
         f"live at {options.speed:g}x\n"
         f"  tower        {base}\n"
+        f"  dashboards   {base}/ui/   (trace any ID at {base}/ui/trace)\n"
         f"  API docs     {base}/docs\n"
         f"  journeys     {base}/api/v1/journeys   (or: tower trace <any ID> --url {base})\n"
         f"  events       {base}/api/v1/events\n"

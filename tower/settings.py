@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tower.durations import Duration
@@ -60,9 +60,42 @@ class Settings(BaseSettings):
     log_rules_path: Path | None = Field(
         None, description="Log extractor YAML replacing adapters/rules/logs.yaml."
     )
+    rabbitmq_urls: list[str] = Field(
+        default_factory=list,
+        description="RabbitMQ management API base URLs to poll, e.g. http://mq-1:15672 (a JSON "
+        "list in the environment); none: no polling.",
+    )
+    rabbitmq_username: str | None = Field(None, description="Management API user (monitoring).")
+    rabbitmq_password: SecretStr | None = Field(None, description="Management API password.")
+    prometheus_urls: list[str] = Field(
+        default_factory=list,
+        description="Prometheus endpoints to scrape for queue metrics (RabbitMQ's plugin, Kafka "
+        "lag exporters), a JSON list in the environment; none: no scraping.",
+    )
+    prometheus_rules_path: Path | None = Field(
+        None, description="Prometheus queue rules YAML replacing adapters/rules/prometheus.yaml."
+    )
+    queue_poll_every: Duration = Field(
+        timedelta(seconds=15), description="How often brokers and scrape targets are polled."
+    )
+    queue_poll_timeout: Duration = Field(
+        timedelta(seconds=10), description="Longest wait for one broker or scrape target."
+    )
     otlp_port: int | None = Field(
         None, description="A second OTLP/HTTP listener (4318 by convention); not served yet."
     )
     telemetry_max_inflight: int = Field(
         16, description="Telemetry requests stored at once before OTLP answers 429."
+    )
+    facility_zones: dict[str, str] = Field(
+        default_factory=lambda: {
+            "DC-EAST": "America/New_York",
+            "DC-WEST": "America/Los_Angeles",
+            "DC-EU": "Europe/Amsterdam",
+        },
+        description="Facility code -> IANA time zone, for local times on the dashboards (JSON "
+        "in the environment); the default names the demo estate's sites.",
+    )
+    ui_refresh: Duration = Field(
+        timedelta(seconds=30), description="How often the dashboards at /ui refresh their data."
     )

@@ -185,21 +185,29 @@ def test_coverage_floor_and_queue_slas_wait_for_samples(tmp_path: Path) -> None:
         [coverage] = [b for b in evaluation.breaches if b.name == "coverage"]
         assert coverage.value == 0.0  # one system only: nothing stitched across systems
         [queues] = [r for r in evaluation.results if r.name == "queues"]
-        assert queues.skipped is not None and "queue_samples" in queues.skipped
+        assert queues.skipped is not None and "no queue samples" in queues.skipped
 
         tower.post(order("order.picked", T0 + timedelta(minutes=1), "W-1", system="wms"))
         evaluation = tower.evaluate(T0 + timedelta(minutes=5))
         assert [b for b in evaluation.breaches if b.name == "coverage"] == []
 
-        with tower.store.transaction(doing="test: queue samples", lane="test") as con:
-            con.execute(
-                "CREATE TABLE queue_samples (queue VARCHAR, sampled_at TIMESTAMPTZ,"
-                " depth BIGINT, oldest_age_seconds DOUBLE)"
-            )
-            con.execute(
-                "INSERT INTO queue_samples VALUES (?, ?, 150, 30), (?, ?, 5, 900)",
-                ["orders.oms-to-erp", T0, "inventory.wms-to-erp", T0],
-            )
+        samples = [
+            {
+                "broker": "rabbit@mq-1",
+                "queue": "orders.oms-to-erp",
+                "depth": 150,
+                "oldest_age_seconds": 30,
+                "sampled_at": T0.isoformat(),
+            },
+            {
+                "broker": "rabbit@mq-1",
+                "queue": "inventory.wms-to-erp",
+                "depth": 5,
+                "oldest_age_seconds": 900,
+                "sampled_at": T0.isoformat(),
+            },
+        ]
+        tower.http.post("/api/v1/queues/samples", json=samples).raise_for_status()
         evaluation = tower.evaluate(T0 + timedelta(minutes=5))
         found = sorted(b.labels["queue"] for b in evaluation.breaches if b.name == "queues")
         assert found == ["inventory.wms-to-erp", "orders.oms-to-erp"]  # too old; too deep

@@ -1,0 +1,149 @@
+"""EDI intake: POST /api/v1/edi takes an X12 interchange and stores the events it yields.
+
+The adapter (adapters/x12.py, through the registry) turns the documents into canonical events;
+they are validated and committed exactly like posted events (collector.ingest.validate and the
+single writer). A refused document is kept in the rejects with its reason and the raw
+interchange; a body that is not X12 at all is refused whole (400) and kept the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import datetime
+from typing import Annotated
+
+import pyarrow as pa
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from adapters.derive import event_dicts
+from adapters.registry import ParseContext, ParseResult
+from adapters.x12 import X12Error
+from collector.api import _request_id
+from collector.exceptions import BadBody, WriterBusy
+from collector.ingest import Item, ValidatedBatch, decode_body, unreadable_body, validate
+from collector.pipeline import Collector, read_limited
+from collector.telemetry import Telemetry
+from tower.model import IngestResult, RejectedItem
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["edi"])
+
+EDI_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "One X12 file: one or more ISA..IEA interchanges, any delimiters. "
+        "Content-Encoding: gzip is accepted.",
+        "content": {
+            "application/edi-x12": {"schema": {"type": "string"}},
+            "text/plain": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+class RefusedDocument(BaseModel):
+    segment: int = Field(description="1-based position of the offending segment in the file.")
+    reason: str
+
+
+class EdiIngestResult(BaseModel):
+    events: IngestResult = Field(description="The events the documents yielded, as stored.")
+    refused: list[RefusedDocument] = Field(
+        description="Documents refused (kept in GET /api/v1/rejects with the raw file) and "
+        "envelope problems (the documents of that envelope are still stored)."
+    )
+
+
+@router.post("/edi", response_model=EdiIngestResult, openapi_extra=EDI_BODY)
+async def post_edi(
+    request: Request,
+    response: Response,
+    source: Annotated[
+        str | None,
+        Query(max_length=128, description="The source of the events; default edi.<ISA06>."),
+    ] = None,
+) -> EdiIngestResult:
+    """Store the events of an X12 interchange (850, 855, 856, 810, 997, ...)."""
+    collector: Collector = request.app.state.collector
+    telemetry: Telemetry = request.app.state.telemetry
+    request_id = _request_id(request.headers.get("x-request-id"))
+    if collector.writer.queued_events >= collector.writer.max_queued_events:
+        raise WriterBusy(
+            f"ingest queue is full ({collector.writer.queued_events} events waiting)",
+            headers={"Retry-After": str(collector.writer.retry_after_seconds)},
+        )
+    raw = await read_limited(
+        request.stream(),
+        content_length=request.headers.get("content-length"),
+        max_bytes=collector.max_body_bytes,
+    )
+    received_at = collector.clock()
+    try:
+        batch, parsed = await run_in_threadpool(
+            functools.partial(
+                _prepare,
+                collector,
+                telemetry,
+                raw,
+                content_encoding=request.headers.get("content-encoding"),
+                source=source,
+                received_at=received_at,
+            )
+        )
+    except BadBody as exc:
+        unreadable = unreadable_body(raw, exc.detail, received_at=received_at)
+        await asyncio.wrap_future(collector.writer.submit(unreadable, request_id=request_id))
+        exc.headers.setdefault("X-Request-ID", request_id)
+        raise
+    outcome = await asyncio.wrap_future(collector.writer.submit(batch, request_id=request_id))
+    refused_events = [
+        RejectedItem(index=r["batch_index"], line=None, reason=r["reason"])
+        for r in batch.rejects.select(["batch_index", "reason"]).to_pylist()
+        if r["batch_index"] is not None
+    ]
+    response.headers["X-Request-ID"] = request_id
+    return EdiIngestResult(
+        events=IngestResult(
+            accepted=outcome.accepted, duplicates=outcome.duplicates, rejected=refused_events
+        ),
+        refused=[RefusedDocument(segment=r.index, reason=r.reason) for r in parsed.rejected],
+    )
+
+
+def _prepare(
+    collector: Collector,
+    telemetry: Telemetry,
+    raw: bytes,
+    *,
+    content_encoding: str | None,
+    source: str | None,
+    received_at: datetime,
+) -> tuple[ValidatedBatch, ParseResult]:
+    body = decode_body(raw, content_encoding=content_encoding, max_bytes=collector.max_body_bytes)
+    received_ns = int(received_at.timestamp()) * 10**9 + received_at.microsecond * 1000
+    context = ParseContext(received_ns=received_ns, source=source)
+    try:
+        parsed = telemetry.registry["x12"].parse(body, context)
+    except X12Error as exc:
+        raise BadBody(f"body is not X12: {exc}") from exc
+    items = [Item(i, None, line.decode()) for i, line in enumerate(event_dicts(parsed.events))]
+    batch = validate(collector.store, items, received_at=received_at)
+    if parsed.rejected:  # refused documents: kept with the raw interchange, like any reject
+        text = body.decode("utf-8", errors="replace")
+        documents = pa.table(
+            {
+                "batch_index": pa.array([None] * len(parsed.rejected), pa.int32()),
+                "line": pa.array([None] * len(parsed.rejected), pa.int32()),
+                "reason": pa.array([f"x12: {r.reason}" for r in parsed.rejected], pa.string()),
+                "raw": pa.array([text] * len(parsed.rejected), pa.string()),
+            }
+        )
+        rejects = pa.concat_tables([batch.rejects, documents])
+        batch = ValidatedBatch(
+            events=batch.events, rejects=rejects, items=batch.items, received_at=received_at
+        )
+    return batch, parsed

@@ -1,0 +1,148 @@
+"""Towers with known data for the dashboards' tests, and a real headless Chromium.
+
+Two towers, each started once per session on a fixed clock: `crafted` holds a handful of
+hand-written journeys whose figures the tests know exactly; `estate` holds a day of the
+simulated distributor (every kind of fault) for realistic pages. Data goes in through the
+public API and the correlator's own job, as in production.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from correlator.jobs import run_until_caught_up
+from correlator.models import load_models
+from tests.dashboards.data import NOW, crafted_events, estate_events
+from tests.servers import ThreadServer
+from tower.db import Store
+from tower.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@dataclass
+class Tower:
+    server: ThreadServer
+    http: httpx.Client
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def store(self) -> Store:
+        store: Store = self.server.app.state.store
+        return store
+
+    def post(self, events: list[dict[str, Any]]) -> None:
+        for start in range(0, len(events), 5000):
+            answer = self.http.post("/api/v1/events", json=events[start : start + 5000]).json()
+            assert answer["rejected"] == [], answer["rejected"][:3]
+
+    def correlate(self) -> None:
+        run_until_caught_up(store=self.store, models=load_models())
+
+    def api(self, path: str, **params: Any) -> Any:
+        response = self.http.get(path, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def _tower(tmp: Path, events: list[dict[str, Any]]) -> Iterator[Tower]:
+    settings = Settings(
+        db_path=tmp / "tower.duckdb",
+        correlate_every=timedelta(hours=1),  # the test runs the correlator itself
+        sla_every=timedelta(hours=1),
+        ui_refresh=timedelta(hours=1),  # no refresh while a test looks at a page
+    )
+    with (
+        ThreadServer(settings, clock=lambda: NOW) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
+        tower = Tower(server, http)
+        tower.post(events)
+        tower.correlate()
+        yield tower
+
+
+@pytest.fixture(scope="session")
+def crafted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tower]:
+    yield from _tower(tmp_path_factory.mktemp("crafted"), crafted_events())
+
+
+@pytest.fixture(scope="session")
+def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tower]:
+    yield from _tower(tmp_path_factory.mktemp("estate"), estate_events())
+
+
+def _ensure_chromium() -> str | None:
+    """Debian's chromium, installed with apt-get when missing; None when that fails."""
+    if CHROMIUM.exists():
+        return None
+    if shutil.which("apt-get") is None:
+        return "no /usr/bin/chromium and no apt-get to install it"
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+            check=False,
+        )
+        if done.returncode != 0:
+            return f"cannot install chromium ({' '.join(command)}): {done.stderr.strip()[-300:]}"
+    return (
+        None if CHROMIUM.exists() else "apt-get installed chromium but /usr/bin/chromium is absent"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    problem = _ensure_chromium()
+    if problem:
+        pytest.skip(f"no headless browser for the page tests: {problem}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def browser_context(browser: Any) -> Iterator[Any]:
+    """One browser profile for the session, so Dash's and Plotly's scripts load once."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(browser_context: Any) -> Iterator[Any]:
+    """A fresh tab that fails the test on any console error or uncaught page error."""
+    tab = browser_context.new_page()
+    tab.set_default_timeout(20_000)
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda exc: problems.append(str(exc)))
+    yield tab
+    tab.close()
+    assert problems == [], problems

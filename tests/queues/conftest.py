@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.queues.broker import BrokerUnavailable, RabbitMq, ensure_installed
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> Iterator[RabbitMq]:
+    """A real RabbitMQ with its management API, for the whole session."""
+    try:
+        ensure_installed()
+        broker = RabbitMq().start()
+    except BrokerUnavailable as exc:
+        pytest.skip(f"no RabbitMQ: {exc}")
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        broker.remove()
