@@ -2,7 +2,7 @@
 
 A record that carries a business key (an order number, a shipment id) becomes an event, so it
 joins that object's journey. The rules say which attributes are keys, which give the type, the
-source and the system; adapters/rules/otlp.yaml holds the shipped defaults (docs/otlp.md).
+source and the system; adapters/rules/otlp.yaml holds the shipped defaults (docs/opentelemetry.md).
 Events are built unvalidated (Event.model_construct): the collector validates them like any
 posted event and records the refused ones, with the reason, in the rejects.
 """

@@ -1,4 +1,4 @@
-"""`python -m benchmarks` (`make bench`): ingest and correlator benchmarks, tables and JSON."""
+"""`python -m benchmarks` (`make bench`): ingest, OTLP and correlator benchmarks, tables, JSON."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ OUT_DIR = Path(__file__).resolve().parent / "out"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--only", choices=("ingest", "correlate"), help="run one benchmark")
+    parser.add_argument("--only", choices=("ingest", "otlp", "correlate"), help="run one benchmark")
     parser.add_argument("--events", type=int, default=1_000_000, help="events to ingest")
     parser.add_argument("--batch-size", type=int, default=5_000, help="events per request")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
+    parser.add_argument("--spans", type=int, default=200_000, help="spans to send to /v1/traces")
+    parser.add_argument("--span-batch", type=int, default=1_000, help="spans per OTLP request")
     parser.add_argument(
         "--journey-events",
         type=int,
@@ -50,6 +52,18 @@ def main() -> None:
         console.print(table(result))
         written = args.out / "ingest.json"
         written.write_bytes(orjson.dumps(figures(result), option=orjson.OPT_INDENT_2))
+        print(f"figures written to {written}")
+    if args.only in (None, "otlp"):
+        from benchmarks import otlp
+
+        traced = otlp.run(
+            otlp.OtlpSetup(
+                spans=args.spans, batch_size=args.span_batch, clients=args.clients, out_dir=args.out
+            )
+        )
+        console.print(otlp.table(traced))
+        written = args.out / "otlp.json"
+        written.write_bytes(orjson.dumps(otlp.figures(traced), option=orjson.OPT_INDENT_2))
         print(f"figures written to {written}")
     if args.only in (None, "correlate"):
         from benchmarks import correlate

@@ -90,7 +90,7 @@ def list_journeys(
 
 @router.get("/journeys/{journey_id}")
 def get_journey(journey_id: int, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
-    """One journey: stages with hop latencies, anomalies, every event, related journeys."""
+    """One journey: stages with hop latencies, anomalies, every event and span, related journeys."""
     journey = service.journey_detail(store=store, journey_id=journey_id, now=clock())
     if journey is None:
         raise JourneyNotFound(f"no journey {journey_id}")

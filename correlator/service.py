@@ -16,6 +16,7 @@ __all__ = [
     "inventory_drift",
     "inventory_lag",
     "journey_detail",
+    "journey_spans",
     "list_journeys",
     "unlinked_events",
     "search_journeys",
@@ -124,12 +125,20 @@ def journey_detail(*, store: Store, journey_id: int, now: datetime) -> dict[str,
         for column in ("keys", "attributes", "related"):
             event[column] = orjson.loads(event[column])
     journey["events"] = events
+    journey["spans"] = journey_spans(store=store, journey_id=journey_id)
     journey["related"] = store.query(
         SQL["journey_neighbours"],
         {"journey_id": journey_id},
         doing="reading a journey's neighbours",
     )
     return journey
+
+
+def journey_spans(*, store: Store, journey_id: int) -> list[dict[str, Any]]:
+    """The OpenTelemetry spans behind a journey's events (own and included), in start order."""
+    return store.query(
+        SQL["journey_spans"], {"journey_id": journey_id}, doing="reading a journey's spans"
+    )
 
 
 def coverage(*, store: Store) -> list[dict[str, Any]]:

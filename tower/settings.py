@@ -82,7 +82,9 @@ class Settings(BaseSettings):
         timedelta(seconds=10), description="Longest wait for one broker or scrape target."
     )
     otlp_port: int | None = Field(
-        None, description="A second OTLP/HTTP listener (4318 by convention); not served yet."
+        None,
+        description="A second port serving only OTLP/HTTP (/v1/*), 4318 by convention; "
+        "`tower serve` listens there too.",
     )
     telemetry_max_inflight: int = Field(
         16, description="Telemetry requests stored at once before OTLP answers 429."

@@ -23,8 +23,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
     """Run the tower: ingest API, queries and scheduled jobs in one process."""
-    import uvicorn
-
+    from tower import listeners
     from tower.app import create_app
     from tower.settings import Settings
 
@@ -38,13 +37,9 @@ def serve(
         f"Control Tower on http://{settings.host}:{settings.port}  "
         f"(API docs at /docs, database {settings.db_path})"
     )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        workers=1,
-    )
+    if settings.otlp_port is not None and settings.otlp_port != settings.port:
+        console.print(f"OTLP/HTTP also on http://{settings.host}:{settings.otlp_port}/v1/")
+    listeners.serve(create_app(settings), settings)
 
 
 @app.command()
