@@ -1,8 +1,9 @@
 """The demo estate: a simulated distributor that drives a real tower through its public API.
 
 Entry points: load_scenario / shipped_scenario (what to run), RunOptions and run (backfill then
-live, against any EventSink), items (the same stream without sending it), SimulatorThread (the
-simulator beside a server in one process, for `tower demo`).
+live, against any EventSink, spans and log lines to a TelemetrySink), items (the same stream
+without sending it), SimulatorThread (the simulator beside a server in one process, for
+`tower demo`).
 """
 
 from simulator.runner import (
@@ -17,12 +18,13 @@ from simulator.runner import (
     wait_for_tower,
 )
 from simulator.scenario import ConfigFileError, Scenario, load_scenario, shipped_scenario
-from simulator.sinks import FileEventSink, HttpEventSink
+from simulator.sinks import FileEventSink, HttpEventSink, HttpTelemetrySink
 
 __all__ = [
     "ConfigFileError",
     "FileEventSink",
     "HttpEventSink",
+    "HttpTelemetrySink",
     "RunOptions",
     "RunSummary",
     "Scenario",

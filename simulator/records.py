@@ -15,7 +15,16 @@ from typing import Any
 
 import orjson
 
-__all__ = ["Emission", "FaultRecord", "JourneyRef", "Story", "format_time"]
+__all__ = [
+    "Emission",
+    "FaultRecord",
+    "JourneyRef",
+    "LogLine",
+    "SpanPlan",
+    "Story",
+    "TraceRecord",
+    "format_time",
+]
 
 # A journey by its main key: (object_type, key namespace, value), e.g. ("order", "oms_order", "W1").
 JourneyRef = tuple[str, str, str]
@@ -37,6 +46,9 @@ class Emission:
     tz: tzinfo  # the source's local zone: how it writes occurred_at
     journeys: tuple[JourneyRef, ...]  # the journeys this event moves, for the ground truth
     queue: str | None = None  # the middleware queue that delivered the step, if any
+    # The story it belongs to (set by the stream): the runner keeps a story's deliveries in
+    # order across the event, span and log channels, so no journey sees them out of order.
+    story: int = -1
 
     @property
     def event_id(self) -> str:
@@ -76,6 +88,7 @@ class Emission:
             tz=self.tz,
             journeys=self.journeys,
             queue=self.queue,
+            story=self.story,
         )
         for name, value in changes.items():
             setattr(clone, name, value)
@@ -123,3 +136,52 @@ class Story:
     start: datetime
     emissions: list[Emission]
     faults: list[FaultRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SpanPlan:
+    """One span of a trace, as the integration layer records it; its id is fixed by the seed."""
+
+    span_id: str  # 16 hex digits
+    name: str
+    kind: str  # an OpenTelemetry SpanKind name, lower case: consumer, client, producer ...
+    start: datetime
+    end: datetime
+    attributes: dict[str, str | int]
+    parent: str | None = None  # the parent's span_id; None for the trace's root
+    error: str | None = None  # the status message of a span whose status is ERROR
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRecord:
+    """One trace of one service, exported through the OpenTelemetry SDK to /v1/traces."""
+
+    service: str  # the resource's service.name
+    trace_id: str  # 32 hex digits (W3C), fixed by the seed
+    spans: tuple[SpanPlan, ...]  # parents before their children
+    deliver_at: datetime  # when the exporter gets it to the tower
+    story: int
+    # A span carries a key, so the tower derives an event that joins a journey: when it is
+    # stored, relative to the story's events, matters.
+    joins: bool = False
+
+    @property
+    def when(self) -> datetime:
+        return self.deliver_at
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line of a system's log, shipped to POST /api/v1/logs under its source."""
+
+    source: str  # the log's source, e.g. erp.s4.sales-orders
+    text: str  # the line as the system writes it
+    ndjson: bool  # a JSON record (application/x-ndjson) rather than a text line
+    at: datetime  # the time the line carries
+    deliver_at: datetime  # when the shipper gets it to the tower
+    story: int
+    joins: bool = False  # an error line with a key: the tower derives a journey's event from it
+
+    @property
+    def when(self) -> datetime:
+        return self.deliver_at

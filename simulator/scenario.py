@@ -38,6 +38,7 @@ __all__ = [
     "QueueBacklog",
     "Scenario",
     "SlowAcknowledgement",
+    "Telemetry",
     "Volume",
     "WarehouseOutage",
     "format_duration",
@@ -303,8 +304,28 @@ class Volume(BaseModel):
     return_rate: Rate = 0.03
 
 
+class Telemetry(BaseModel):
+    """What the estate sends besides business events. Off unless a scenario asks for it, so a
+    scenario written before telemetry existed sends exactly the events it always did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    spans: bool = Field(
+        default=False,
+        description="OTLP spans from the integration flows and the EDI translator (/v1/traces).",
+    )
+    logs: bool = Field(
+        default=False,
+        description="ERP interface and middleware consumer log lines (POST /api/v1/logs).",
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return self.spans or self.logs
+
+
 class Scenario(BaseModel):
-    """One run of the demo estate: its volume, history and faults."""
+    """One run of the demo estate: its volume, history, faults and telemetry."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -314,6 +335,7 @@ class Scenario(BaseModel):
     backfill: NonNegative = timedelta(days=1)
     speed: Annotated[float, Field(gt=0, le=100_000)] = 1.0
     volume: Volume = Field(default_factory=Volume)
+    telemetry: Telemetry = Field(default_factory=Telemetry)
     faults: list[Fault] = []
 
 

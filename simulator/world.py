@@ -21,12 +21,13 @@ from datetime import UTC, datetime, time, timedelta
 from simulator.estate import Customer, Estate, IdBook, Warehouse, zone
 from simulator.faults import FaultInjector
 from simulator.flows import Flow, OrderPlan, inventory_change, order_group, purchase_order
-from simulator.records import Emission, FaultRecord, Story
+from simulator.records import Emission, FaultRecord, LogLine, Story, TraceRecord
 from simulator.scenario import Volume
+from simulator.telemetry import TelemetryPlanner
 
 __all__ = ["Item", "World", "stream"]
 
-Item = Emission | FaultRecord
+Item = Emission | FaultRecord | TraceRecord | LogLine
 
 HOUR = timedelta(hours=1)
 
@@ -216,8 +217,10 @@ def stream(
     start: datetime,
     until: datetime | None = None,
     faults: FaultInjector | None = None,
+    telemetry: TelemetryPlanner | None = None,
 ) -> Iterator[Item]:
-    """Deliveries (events and ground-truth records) in the order the tower receives them.
+    """Deliveries (events, spans, log lines and ground-truth records) in the order the tower
+    receives them.
 
     Covers the stories that start at or after `start`; stops at `until`, or never. A story
     never delivers before it starts, so once an hour is generated everything due before the
@@ -225,6 +228,7 @@ def stream(
     """
     pending: list[tuple[datetime, int, Item]] = []
     order = itertools.count()
+    numbers = itertools.count()
     hour = datetime.combine(start.astimezone(UTC).date(), time(), tzinfo=UTC)
     day: _Day | None = None
     while until is None or hour <= until:
@@ -235,8 +239,15 @@ def stream(
                 continue
             if faults is not None:
                 faults.apply(story)
+            number = next(numbers)
             for emission in story.emissions:
+                emission.story = number
                 heapq.heappush(pending, (emission.deliver_at, next(order), emission))
+            if telemetry is not None:
+                # After the story's events: a signal due at the same instant as one of them
+                # comes second, as its slot intends.
+                for signal in telemetry.plan(story, number):
+                    heapq.heappush(pending, (signal.deliver_at, next(order), signal))
             for record in story.faults:
                 heapq.heappush(pending, (record.reveal_at, next(order), record))
         hour += HOUR

@@ -74,11 +74,14 @@ def options_for(data: dict[str, Any], **overrides: Any) -> RunOptions:
 
 
 def split(options: RunOptions, *, now: datetime = NOW) -> tuple[list[Emission], list[FaultRecord]]:
-    """The run's events and fault records, in delivery order."""
+    """The run's events and fault records, in delivery order (spans and log lines left out)."""
     events: list[Emission] = []
     faults: list[FaultRecord] = []
     for item in items(options=options, now=now):
-        (faults if isinstance(item, FaultRecord) else events).append(item)  # type: ignore[arg-type]
+        if isinstance(item, FaultRecord):
+            faults.append(item)
+        elif isinstance(item, Emission):
+            events.append(item)
     return events, faults
 
 
