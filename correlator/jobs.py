@@ -40,7 +40,17 @@ class RunReport:
 
 
 def run_once(*, store: Store, models: ModelSet, batch_size: int = 50_000) -> RunReport:
-    """Stitch up to `batch_size` new events; report what changed."""
+    """Stitch up to `batch_size` new events; report what changed.
+
+    Runs are serialised per store: the watermark and identities are read before the write
+    transaction, so two overlapping runs (the scheduler's and a caller's) would stitch the
+    same events twice.
+    """
+    with store.job_lock("correlator"):
+        return _run(store=store, models=models, batch_size=batch_size)
+
+
+def _run(*, store: Store, models: ModelSet, batch_size: int) -> RunReport:
     started = time.perf_counter()
     watermark = _state(store, "watermark")
     rows = store.query_arrow(

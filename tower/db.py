@@ -79,6 +79,7 @@ class Store:
         self._local = threading.local()
         self._lanes: dict[str, tuple[duckdb.DuckDBPyConnection, threading.Lock]] = {}
         self._lanes_lock = threading.Lock()
+        self._job_locks: dict[str, threading.Lock] = {}
         self.schema_version = self._migrate()
 
     # -- reading ---------------------------------------------------------------------------
@@ -148,6 +149,11 @@ class Store:
                 con.execute("SET TimeZone = 'UTC'")
                 self._lanes[lane] = (con, threading.Lock())
             return self._lanes[lane]
+
+    def job_lock(self, name: str) -> threading.Lock:
+        """A lock per named job: one run at a time in this process, whoever calls it."""
+        with self._lanes_lock:
+            return self._job_locks.setdefault(name, threading.Lock())
 
     def wal_bytes(self) -> int:
         """Size of the write-ahead log not yet checkpointed into the database file."""
