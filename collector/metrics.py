@@ -40,6 +40,18 @@ class IngestMetrics:
             buckets=(1, 10, 100, 1000, 5000, 10_000, 25_000, 50_000, 100_000),
             registry=registry,
         )
+        self.telemetry_requests = Counter(
+            "tower_telemetry_requests",
+            "OTLP and log requests by source kind (otlp.traces, otlp.logs, ...) and HTTP status.",
+            ["adapter", "status"],
+            registry=registry,
+        )
+        self.telemetry_records = Counter(
+            "tower_telemetry_records",
+            "Spans, log records and metric points: stored, or refused by the adapter.",
+            ["adapter", "outcome"],
+            registry=registry,
+        )
         self.queue_depth = Gauge(
             "tower_writer_queue_events", "Events waiting for the writer.", registry=registry
         )

@@ -23,6 +23,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from adapters.otlp import Encoding, encoding_of
 from collector.api import _request_id
 from collector.exceptions import UnsupportedContentType
+from collector.metrics import IngestMetrics
 from collector.pipeline import read_limited
 from collector.telemetry import Receipt, Telemetry
 from tower.exceptions import TowerError
@@ -101,6 +102,7 @@ async def export_metrics(request: Request) -> Response:
 
 async def _export(request: Request, adapter: str, answer: Message, rejected_field: str) -> Response:
     telemetry: Telemetry = request.app.state.telemetry
+    metrics: IngestMetrics = request.app.state.collector.metrics
     request_id = _request_id(request.headers.get("x-request-id"))
     content_type = request.headers.get("content-type")
     encoding = encoding_of(content_type)
@@ -123,7 +125,11 @@ async def _export(request: Request, adapter: str, answer: Message, rejected_fiel
             content_encoding=request.headers.get("content-encoding"),
         )
     except TowerError as exc:
+        metrics.telemetry_requests.labels(adapter=adapter, status=str(exc.status_code)).inc()
         return _failure(exc, encoding or Encoding.JSON, request_id)
+    metrics.telemetry_requests.labels(adapter=adapter, status="200").inc()
+    metrics.telemetry_records.labels(adapter=adapter, outcome="stored").inc(receipt.records)
+    metrics.telemetry_records.labels(adapter=adapter, outcome="rejected").inc(len(receipt.rejected))
     message = _message(receipt)
     if receipt.rejected or message:
         partial = getattr(answer, "partial_success")  # noqa: B009  (field of the message)

@@ -202,3 +202,18 @@ def test_a_full_writer_answers_429_with_retry_after(tmp_path: Path) -> None:
 
     assert response.status_code == 429
     assert response.headers["retry-after"] == "1"
+
+
+def test_telemetry_requests_and_records_are_counted_in_metrics(client: httpx.Client) -> None:
+    request = trace_request(
+        span("order.packed", 1, attributes={"order.id": "W-7101"}),
+        span("broken", 2, trace_id=b"\x00" * 16),
+    )
+    client.post("/v1/traces", content=request.SerializeToString(), headers=PROTOBUF)
+    client.post("/v1/traces", content=b"not protobuf", headers=PROTOBUF)
+
+    text = client.get("/metrics").text
+    assert 'tower_telemetry_requests_total{adapter="otlp.traces",status="200"} 1.0' in text
+    assert 'tower_telemetry_requests_total{adapter="otlp.traces",status="400"} 1.0' in text
+    assert 'tower_telemetry_records_total{adapter="otlp.traces",outcome="stored"} 1.0' in text
+    assert 'tower_telemetry_records_total{adapter="otlp.traces",outcome="rejected"} 1.0' in text
