@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from alerts import service
-from alerts.models import AckIn, Matcher, SilenceIn
+from alerts.models import AckIn, AlertingConfig, Matcher, SilenceIn
 from tower.deps import ClockDep, StoreDep
 from tower.exceptions import TowerError
 
@@ -25,10 +25,20 @@ class BadFilter(TowerError):
 StateName = Literal["pending", "firing", "resolved", "inactive"]
 
 
+def get_alerting(request: Request) -> AlertingConfig:
+    """The alerting file the app runs with (`app.state.alerting`); none: the defaults."""
+    config = getattr(request.app.state, "alerting", None)
+    return config if isinstance(config, AlertingConfig) else AlertingConfig()
+
+
+AlertingDep = Annotated[AlertingConfig, Depends(get_alerting)]
+
+
 @router.get("/alerts")
 def list_alerts(
     store: StoreDep,
     clock: ClockDep,
+    alerting: AlertingDep,
     state: Annotated[list[StateName] | None, Query(description="Repeat for several.")] = None,
     alertname: str | None = None,
     filter: Annotated[
@@ -36,6 +46,7 @@ def list_alerts(
         Query(description='Label matchers, e.g. facility=DC-EAST or severity=~"crit.*"'),
     ] = None,
     silenced: Annotated[bool | None, Query(description="Only (not) silenced alerts.")] = None,
+    inhibited: Annotated[bool | None, Query(description="Only (not) inhibited alerts.")] = None,
 ) -> dict[str, Any]:
     """Alerts, firing first: labels, summary, link to the affected journeys, ack and owner."""
     try:
@@ -48,9 +59,12 @@ def list_alerts(
         states=list(state) if state else None,
         alertname=alertname,
         matchers=matchers,
+        inhibit_rules=alerting.inhibit_rules,
     )
     if silenced is not None:
         items = [a for a in items if bool(a["silenced_by"]) == silenced]
+    if inhibited is not None:
+        items = [a for a in items if bool(a["inhibited_by"]) == inhibited]
     return {"items": items}
 
 

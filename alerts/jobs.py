@@ -16,6 +16,7 @@ import orjson
 
 from alerts import grouping, lifecycle, service
 from alerts.exceptions import DeliveryFailed
+from alerts.inhibition import inhibited_by
 from alerts.models import AlertingConfig, Receiver
 from alerts.receivers import INTEGRATIONS, Integration
 from alerts.service import NewNotification
@@ -56,6 +57,7 @@ def run_once(
     alerts = {**previous, **{a.fingerprint: a for a in changed}}
     silences = service.load_silences(store=store)
     muted = {fp for fp, a in alerts.items() if silenced_by(a.labels, silences, now=now)}
+    muted |= set(inhibited_by(alerts.values(), config.inhibit_rules))
     groups, notices = grouping.plan(
         config.route,
         service.load_groups(store=store),

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -25,6 +25,7 @@ __all__ = [
     "AlertmanagerConfig",
     "DeliveryPolicy",
     "EmailConfig",
+    "InhibitRule",
     "Matcher",
     "Receiver",
     "Route",
@@ -163,6 +164,34 @@ class DeliveryPolicy(BaseModel):
     give_up_after: Duration = timedelta(hours=24)
 
 
+class InhibitRule(BaseModel):
+    """Alertmanager's inhibit rule: a firing source alert mutes the target alerts it equals.
+
+    A target (every `target_matchers` matches) is muted while an alert matching every
+    `source_matchers` fires with the same values (absent: empty) for every label in `equal`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_matchers: list[str] = Field(min_length=1, description='e.g. alertname="outage"')
+    target_matchers: list[str] = Field(min_length=1, description='e.g. role="stage"')
+    equal: list[Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")]] = Field(
+        default_factory=list, description="Labels the source and target must share."
+    )
+
+    @model_validator(mode="after")
+    def _matchers_parse(self) -> Self:
+        for text in (*self.source_matchers, *self.target_matchers):
+            Matcher.parse(text)
+        return self
+
+    def parsed_sources(self) -> list[Matcher]:
+        return [Matcher.parse(text) for text in self.source_matchers]
+
+    def parsed_targets(self) -> list[Matcher]:
+        return [Matcher.parse(text) for text in self.target_matchers]
+
+
 class AlertingConfig(BaseModel):
     """The whole alerting file."""
 
@@ -171,6 +200,7 @@ class AlertingConfig(BaseModel):
     external_url: str = "http://127.0.0.1:8000"
     route: Route = Field(default_factory=lambda: Route.model_validate({}))
     receivers: list[Receiver] = Field(default_factory=list)
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list)
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,8 +14,9 @@ import pyarrow as pa
 
 from alerts.exceptions import AlertNotFound, SilenceNotFound
 from alerts.grouping import GroupState
+from alerts.inhibition import inhibited_by
 from alerts.lifecycle import Transition
-from alerts.models import AckIn, AlertRecord, Matcher, SilenceIn
+from alerts.models import AckIn, AlertRecord, InhibitRule, Matcher, SilenceIn
 from alerts.silences import Silence, silenced_by
 from tower.db import Store, load_queries, split_statements
 
@@ -244,12 +245,17 @@ def list_alerts(
     states: list[str] | None = None,
     alertname: str | None = None,
     matchers: Iterable[Matcher] = (),
+    inhibit_rules: Sequence[InhibitRule] = (),
 ) -> list[dict[str, Any]]:
-    """Alerts with their silencing at `now`, filtered by state, name and label matchers."""
+    """Alerts with their silencing at `now` and their inhibition (by every stored alert's state),
+    filtered by state, name and label matchers."""
     rows = store.query(
         SQL["list_alerts"], {"states": states, "alertname": alertname}, doing="listing alerts"
     )
     silences = load_silences(store=store)
+    inhibited = (
+        inhibited_by(load_alerts(store=store).values(), inhibit_rules) if inhibit_rules else {}
+    )
     wanted = list(matchers)
     found = []
     for row in rows:
@@ -258,6 +264,7 @@ def list_alerts(
         if not all(m.matches(row["labels"]) for m in wanted):
             continue
         row["silenced_by"] = silenced_by(row["labels"], silences, now=now)
+        row["inhibited_by"] = inhibited.get(row["fingerprint"], [])
         found.append(row)
     return found
 

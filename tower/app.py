@@ -96,6 +96,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         app.state.clock = clock
         ui.open(store=store, clock=clock)  # the dashboards read the same store
         app.state.sla_definitions = slas
+        app.state.alerting = alerting  # GET /api/v1/alerts marks inhibited alerts with its rules
         app.state.prometheus_rules = prometheus_rules
         app.state.collector = Collector(
             store=store,
