@@ -16,7 +16,7 @@ from dash import Dash, Input, Output, dcc, html
 from dash.development.base_component import Component
 
 from dashboards.components import Context, notice, params_of
-from dashboards.pages import executive, facilities, process, trace
+from dashboards.pages import executive, facilities, oncall, process, trace
 from tower.clock import Clock
 from tower.db import Store
 
@@ -28,10 +28,11 @@ ASSETS = Path(__file__).with_name("assets")
 PAGES: dict[str, ModuleType] = {
     "": executive,
     "facilities": facilities,
+    "oncall": oncall,
     "process": process,
     "trace": trace,
 }
-NAV = ("", "trace", "facilities", "process")
+NAV = ("", "trace", "facilities", "process", "oncall")
 
 
 def create_dash(

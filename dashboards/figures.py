@@ -15,14 +15,17 @@ from dashboards.links import search_query
 
 __all__ = [
     "STATUS_COLOURS",
+    "burn_rates",
     "drift_bars",
     "empty",
+    "error_rates",
     "exception_trend",
     "funnel",
     "hop_lag_over_time",
     "process_sankey",
     "risk_bars",
     "swimlane",
+    "window_name",
 ]
 
 Row = Mapping[str, Any]
@@ -337,3 +340,66 @@ def funnel(rows: Sequence[Row]) -> go.Figure:
         )
     )
     return _base(fig, height=max(220, 60 + 34 * len(rows)))
+
+
+# -- on-call ---------------------------------------------------------------------------------
+
+
+def window_name(window: Row) -> str:
+    """A burn-rate window pair as '1h / 5m'."""
+    return f"{fmt.duration(window['long'])} / {fmt.duration(window['short'])}"
+
+
+def burn_rates(slos: Sequence[Row]) -> go.Figure:
+    """Burn rate of each SLO per window pair (long and short window), against the factor
+    at which the pair pages; a pair whose both windows reach it is firing."""
+    pairs = [(slo, w) for slo in slos for w in slo["windows"]]
+    if not pairs:
+        return empty(
+            "No SLO evaluated yet: burn rates appear after the SLA cycle has run once.",
+            height=160,
+        )
+    names = [f"{slo['name']} · {window_name(w)}" for slo, w in pairs]
+    fig = go.Figure()
+    for which, colour in (("long", PALETTE[0]), ("short", PALETTE[2])):
+        fig.add_bar(
+            name=f"{which} window",
+            x=names,
+            y=[w[f"{which}_burn"] for _, w in pairs],
+            marker_color=colour,
+            hovertemplate=f"%{{x}}: {which} window burns %{{y:.2f}}x<extra></extra>",
+        )
+    fig.add_scatter(
+        name="pages at",
+        x=names,
+        y=[w["factor"] for _, w in pairs],
+        mode="markers",
+        marker={"symbol": "line-ew-open", "size": 28, "color": STATUS_COLOURS["stalled"]},
+        customdata=[[w["severity"]] for _, w in pairs],
+        hovertemplate="%{x}: pages (%{customdata[0]}) at %{y}x<extra></extra>",
+    )
+    return _base(fig, height=260, barmode="group", yaxis_title="x budget rate")
+
+
+def error_rates(rows: Sequence[Row]) -> go.Figure:
+    """Share of each source's events that reported an error (most errors on top)."""
+    if not rows:
+        return empty("No events in the last hour: is anything sending?", height=160)
+    shown = list(reversed(rows))
+    fig = go.Figure()
+    fig.add_bar(
+        orientation="h",
+        y=[row["source"] for row in shown],
+        x=[100 * row["error_rate"] for row in shown],
+        marker_color=[
+            STATUS_COLOURS["stalled"] if row["errors"] else STATUS_COLOURS["on_track"]
+            for row in shown
+        ],
+        customdata=[[row["errors"], row["events"]] for row in shown],
+        hovertemplate="%{y}: %{x:.1f}% (%{customdata[0]} of %{customdata[1]})<extra></extra>",
+    )
+    return _base(
+        fig,
+        height=max(160, 60 + 24 * len(shown)),
+        xaxis={"title": "% of events with status error", "rangemode": "tozero"},
+    )

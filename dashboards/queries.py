@@ -12,23 +12,30 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from alerts import service as alerts_service
 from correlator import service
+from sla import service as sla_service
 from tower.db import Store, load_queries
 
 __all__ = [
     "PERIODS",
     "dimensions",
     "drift",
+    "error_rates",
     "exception_trend",
     "hop_lag",
     "hop_lag_over_time",
     "journey",
+    "open_alerts",
     "period",
     "process_funnel",
     "process_hops",
+    "queue_latest",
+    "recent_rejects",
     "risk_breakdown",
     "risk_summary",
     "search",
+    "slo_status",
     "top_stalled",
     "variants",
 ]
@@ -238,3 +245,66 @@ def dimensions(*, store: Store) -> dict[str, list[str]]:
     for row in rows:
         found[row["field"]].append(row["value"])
     return found
+
+
+# -- on-call ---------------------------------------------------------------------------------
+
+OPEN_STATES = ["firing", "pending"]
+
+
+def open_alerts(*, store: Store, now: datetime) -> list[dict[str, Any]]:
+    """Firing, then pending alerts, with labels, ack and silencing at `now` (the alerts
+    service's own listing, as GET /api/v1/alerts?state=firing&state=pending gives it)."""
+    return alerts_service.list_alerts(store=store, now=now, states=OPEN_STATES)
+
+
+def slo_status(*, store: Store) -> list[dict[str, Any]]:
+    """Each evaluated SLO: objective, SLI, error budget left and burn rate per window pair.
+
+    Window lengths are seconds; an SLO not yet evaluated (or without events) has None where
+    there is nothing to measure.
+    """
+    found = []
+    for row in sla_service.sla_state(store=store):
+        detail = row["detail"]
+        if not isinstance(detail, dict) or "status" not in detail:
+            continue  # an SLA: its breaches are alerts, not budgets
+        status = detail["status"]
+        found.append(
+            {
+                "name": row["name"],
+                "evaluated_at": row["evaluated_at"],
+                "skipped": row["skipped"],
+                "objective": status["objective"],
+                "sli": status["sli"],
+                "events": status["events"],
+                "budget_remaining": status["budget_remaining"],
+                "windows": status["windows"],
+            }
+        )
+    return sorted(found, key=lambda slo: str(slo["name"]))
+
+
+def queue_latest(*, store: Store, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest sample of every queue (depth, oldest message's age), deepest first."""
+    return store.query(
+        _sql()["queue_latest"], {"limit": limit}, doing="reading the latest queue samples"
+    )
+
+
+def error_rates(
+    *, store: Store, now: datetime, since: datetime, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Events and errors per source in [since, now], most errors first."""
+    return store.query(
+        _sql()["error_rates"],
+        {"now": now, "since": since, "limit": limit},
+        doing="computing error rates by source",
+    )
+
+
+def recent_rejects(*, store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    """The collector's most recent refusals, newest first (raw cut to 200 characters)."""
+    return store.query(
+        _sql()["recent_rejects"], {"limit": limit}, doing="reading the collector's rejects"
+    )

@@ -21,8 +21,12 @@ import pytest
 
 from correlator.jobs import run_until_caught_up
 from correlator.models import load_models
+from sla.jobs import stages_of
+from sla.models import load_slas
+from tests.dashboards import oncall_data
 from tests.dashboards.data import NOW, crafted_events, estate_events
 from tests.servers import ThreadServer
+from tests.sla.support import Tower as CycleTower
 from tower.db import Store
 from tower.settings import Settings
 
@@ -91,6 +95,34 @@ def crafted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tower]:
 @pytest.fixture(scope="session")
 def estate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tower]:
     yield from _tower(tmp_path_factory.mktemp("estate"), estate_events())
+
+
+@pytest.fixture(scope="session")
+def oncall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CycleTower]:
+    """A tower whose SLA/alert cycle has run on posted orders until alerts fire (as
+    tests/alerts/test_cycle.py drives it), with a queue sample, errors and a reject."""
+    tmp = tmp_path_factory.mktemp("oncall")
+    settings = Settings(
+        db_path=tmp / "tower.duckdb",
+        correlate_every=timedelta(hours=1),
+        sla_every=timedelta(hours=1),
+        ui_refresh=timedelta(hours=1),
+    )
+    models = load_models()
+    holder: dict[str, CycleTower] = {}
+    with (
+        ThreadServer(settings, clock=lambda: holder["t"].now) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
+        tower = holder["t"] = CycleTower(server, http, load_slas(None, stages=stages_of(models)))
+        tower.post(*oncall_data.events())
+        answer = http.post("/api/v1/events", json=[oncall_data.REFUSED]).json()
+        assert len(answer["rejected"]) == 1, answer
+        answer = http.post("/api/v1/queues/samples", json=oncall_data.QUEUE_SAMPLES).json()
+        assert answer["accepted"] == len(oncall_data.QUEUE_SAMPLES), answer
+        tower.cycle(oncall_data.BREACHED)  # pending (for: 5m)
+        tower.cycle(oncall_data.FIRED)
+        yield tower
 
 
 def _ensure_chromium() -> str | None:

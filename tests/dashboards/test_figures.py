@@ -141,3 +141,52 @@ def test_exception_trend_plots_the_rate_in_percent() -> None:
     assert list(bars.y) == [4, 0]
     assert list(rate.y) == [25.0, 0]
     assert "No orders started" in annotation_texts(figures.exception_trend([]))[0]
+
+
+def test_burn_rates_show_both_windows_against_the_paging_factor() -> None:
+    slos = [
+        {
+            "name": "events_ok",
+            "windows": [
+                {
+                    "long": 3600.0,
+                    "short": 300.0,
+                    "factor": 14.4,
+                    "severity": "critical",
+                    "long_burn": 20.0,
+                    "short_burn": None,  # the short window saw nothing
+                    "firing": False,
+                },
+                {
+                    "long": 21600.0,
+                    "short": 1800.0,
+                    "factor": 6.0,
+                    "severity": "critical",
+                    "long_burn": 1.5,
+                    "short_burn": 0.5,
+                    "firing": False,
+                },
+            ],
+        }
+    ]
+    long, short, factor = figures.burn_rates(slos).data
+    assert list(long.x) == ["events_ok · 1h / 5m", "events_ok · 6h / 30m"]
+    assert list(long.y) == [20.0, 1.5] and list(short.y) == [None, 0.5]
+    assert list(factor.y) == [14.4, 6.0]
+    assert "No SLO evaluated" in annotation_texts(figures.burn_rates([]))[0]
+    assert "No SLO evaluated" in annotation_texts(figures.burn_rates([{"windows": []}]))[0]
+
+
+def test_error_rates_plot_percent_with_errors_in_red() -> None:
+    rows = [
+        {"source": "edi.as2", "events": 4, "errors": 1, "error_rate": 0.25},
+        {"source": "wms.main", "events": 10, "errors": 0, "error_rate": 0.0},
+    ]
+    [bars] = figures.error_rates(rows).data
+    assert list(bars.y) == ["wms.main", "edi.as2"]  # the most errors on top
+    assert list(bars.x) == [0.0, 25.0]
+    assert list(bars.marker.color) == [
+        figures.STATUS_COLOURS["on_track"],
+        figures.STATUS_COLOURS["stalled"],
+    ]
+    assert "No events in the last hour" in annotation_texts(figures.error_rates([]))[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -15,8 +16,10 @@ import httpx
 import pytest
 
 from dashboards import Ui, queries
+from tests.dashboards import oncall_data
 from tests.dashboards.conftest import Tower
 from tests.dashboards.data import NOW
+from tests.sla.support import Tower as CycleTower
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
@@ -170,7 +173,13 @@ def test_process_map_filters_change_the_url_and_the_figures(page: Any, estate: T
 
 @pytest.mark.parametrize(
     ("path", "prefix"),
-    [("", "exec"), ("trace?q=status:stalled", "trace"), ("facilities", "fac"), ("process", "proc")],
+    [
+        ("", "exec"),
+        ("trace?q=status:stalled", "trace"),
+        ("facilities", "fac"),
+        ("process", "proc"),
+        ("oncall", "oncall"),
+    ],
 )
 def test_every_page_renders_the_demo_estate(
     page: Any, estate: Tower, path: str, prefix: str
@@ -179,6 +188,77 @@ def test_every_page_renders_the_demo_estate(
     expect(page.locator(".notice-error")).to_have_count(0)
     expect(page.locator(".topbar nav a.active")).to_have_count(1)
     # the page console stayed clean: the `page` fixture fails the test otherwise
+
+
+# -- on-call ---------------------------------------------------------------------------------
+
+
+def open_oncall(page: Any, tower: CycleTower) -> None:
+    page.goto(f"{tower.server.url}/ui/oncall")
+    page.wait_for_selector("#oncall-updated:has-text('updated')")
+    expect(page.locator("#oncall-updated")).to_have_text(f"updated {tower.now:%H:%M:%S} UTC")
+
+
+def stalled_row(page: Any, facility: str) -> Any:
+    return page.locator("#oncall-alert-rows tbody tr", has_text=f"facility={facility}").filter(
+        has_text="orders_stalled_in_allocation"
+    )
+
+
+def test_oncall_shows_what_fires_burns_backs_up_and_is_refused(
+    page: Any, oncall: CycleTower
+) -> None:
+    open_oncall(page, oncall)
+    expect(stalled_row(page, "DC-WEST").locator(".badge")).to_contain_text("firing")
+    expect(page.locator("#oncall-queue-rows tbody tr").first).to_contain_text("orders.in")
+    expect(page.locator("#oncall-queue-rows tbody tr").first.locator("td").nth(2)).to_have_text(
+        "1250"
+    )
+    expect(page.locator("#oncall-slo-rows")).to_contain_text("events_ok")
+    expect(page.locator("#oncall-burn .main-svg").first).to_be_visible()
+    expect(page.locator("#oncall-errors .ytick text")).to_have_text(["wms.main", "edi.as2"])
+    expect(page.locator("#oncall-reject-rows tbody tr")).to_have_count(1)
+
+
+def test_oncall_ack_is_recorded_in_the_alerts_api(page: Any, oncall: CycleTower) -> None:
+    open_oncall(page, oncall)
+    row = stalled_row(page, "DC-EAST")
+    expect(row.locator(".badge")).to_contain_text("firing")
+
+    row.get_by_role("button", name="Ack").click()  # no name yet: told what to do
+    expect(page.locator("#oncall-action .notice-error")).to_contain_text("Type your name")
+
+    page.locator("#oncall-who").fill("dana")
+    row.get_by_role("button", name="Ack").click()
+    expect(page.locator("#oncall-action")).to_contain_text("Acknowledged by dana")
+    expect(row.locator("td").nth(5)).to_contain_text("dana at")
+
+    [east] = oncall.http.get(
+        "/api/v1/alerts",
+        params={
+            "state": "firing",
+            "alertname": "orders_stalled_in_allocation",
+            "filter": "facility=DC-EAST",
+        },
+    ).json()["items"]
+    assert (east["acked_by"], east["owner"]) == ("dana", "dana")
+
+
+def test_oncall_silence_mutes_the_alerts_labels(page: Any, oncall: CycleTower) -> None:
+    open_oncall(page, oncall)
+    row = stalled_row(page, "DC-WEST")
+    page.locator("#oncall-who").fill("sam")
+    page.locator("#oncall-duration").click()
+    page.get_by_role("option", name="4h", exact=True).click()
+    row.get_by_role("button", name="Silence").click()
+    expect(page.locator("#oncall-action")).to_contain_text("Silenced orders_stalled_in_allocation")
+    expect(row.locator(".badge")).to_have_text("firing (silenced)")
+
+    [silence] = oncall.http.get("/api/v1/silences").json()["items"]
+    assert silence["created_by"] == "sam" and silence["state"] == "active"
+    assert {"name": "facility", "op": "=", "value": "DC-WEST"} in silence["matchers"]
+    ends_at = datetime.fromisoformat(silence["ends_at"].replace("Z", "+00:00"))
+    assert ends_at == oncall_data.FIRED + timedelta(hours=4)
 
 
 # -- the mount -------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ import pytest
 
 from correlator.models import load_models
 from correlator.search import SearchSyntaxError
-from dashboards import queries
+from dashboards import actions, queries
 from dashboards.links import href, search_query
+from tests.dashboards import oncall_data
 from tests.dashboards.conftest import Tower
 from tests.dashboards.data import LAGS, NOW, STALLED_USD
+from tests.sla.support import Tower as CycleTower
 
 HOUR = timedelta(hours=1)
 ORDER_LINE = next(m for m in load_models() if m.kind == "order").stages
@@ -169,3 +171,68 @@ def test_the_demo_estate_agrees_with_the_journeys_api(estate: Tower) -> None:
         assert total == summary["at_risk"]["journeys"] + summary["stalled"]["journeys"]
     lag = queries.hop_lag(store=estate.store, since=NOW - 24 * HOUR)
     assert {r["facility"] for r in lag} == {"DC-EAST", "DC-WEST", "DC-EU"}
+
+
+# -- on-call ---------------------------------------------------------------------------------
+
+
+def test_open_alerts_are_the_alerts_apis_firing_and_pending(oncall: CycleTower) -> None:
+    alerts = queries.open_alerts(store=oncall.store, now=oncall_data.FIRED)
+    api = oncall.http.get("/api/v1/alerts", params={"state": ["firing", "pending"]}).json()
+    assert [a["fingerprint"] for a in alerts] == [a["fingerprint"] for a in api["items"]]
+    stalled = [a for a in alerts if a["alertname"] == "orders_stalled_in_allocation"]
+    assert sorted(a["labels"]["facility"] for a in stalled) == ["DC-EAST", "DC-WEST"]
+    assert {a["state"] for a in stalled} == {"firing"}
+    assert all(a["state"] in ("firing", "pending") for a in alerts)
+
+
+def test_slo_status_has_budget_and_burn_per_window(oncall: CycleTower) -> None:
+    slos = queries.slo_status(store=oncall.store)
+    api = oncall.http.get("/api/v1/slo").json()["items"]
+    assert [s["name"] for s in slos] == sorted(s["name"] for s in api)
+    events_ok = next(s for s in slos if s["name"] == "events_ok")
+    assert events_ok["objective"] == 0.995
+    assert events_ok["windows"] and {"long", "short", "factor", "long_burn"} <= set(
+        events_ok["windows"][0]
+    )
+    # 9 events in the period, 2 of them errors: 2/9 bad against a 0.5% budget
+    assert events_ok["events"] == 9
+    assert events_ok["budget_remaining"] == pytest.approx(1 - (2 / 9) / 0.005)
+
+
+def test_queue_latest_takes_each_queues_newest_sample(oncall: CycleTower) -> None:
+    rows = queries.queue_latest(store=oncall.store)
+    assert [(r["queue"], r["depth"], r["oldest_age_seconds"], r["dead_letter"]) for r in rows] == [
+        ("orders.in", 1250, 900.0, False),
+        ("invoices.dlq", 3, None, True),
+    ]
+
+
+def test_error_rates_by_source_in_the_last_hour(oncall: CycleTower) -> None:
+    now = oncall_data.FIRED
+    rows = queries.error_rates(store=oncall.store, now=now, since=now - HOUR)
+    assert [(r["source"], r["events"], r["errors"], r["error_rate"]) for r in rows] == [
+        (source, events, errors, errors / events)
+        for source, (events, errors) in oncall_data.ERRORS.items()
+    ]
+    assert queries.error_rates(store=oncall.store, now=now - 3 * HOUR, since=now - 4 * HOUR) == []
+
+
+def test_recent_rejects_are_the_collectors_newest_first(oncall: CycleTower) -> None:
+    [reject] = queries.recent_rejects(store=oncall.store)
+    assert "type" in reject["reason"]
+    assert "oncall-refused" in reject["raw"]
+
+
+@pytest.mark.parametrize(
+    ("by", "duration", "message"),
+    [("", "1h", "Type your name"), ("  ", "1h", "Type your name"), ("ann", "1y", "one of 1h")],
+)
+def test_actions_refuse_without_a_name_or_a_known_duration(
+    oncall: CycleTower, by: str, duration: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        actions.silence(store=oncall.store, labels={"a": "b"}, by=by, duration=duration, now=NOW)
+    if duration == "1h":
+        with pytest.raises(ValueError, match=message):
+            actions.ack(store=oncall.store, fingerprint="x", by=by, now=NOW)
