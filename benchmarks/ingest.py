@@ -11,7 +11,6 @@ One events file, three measurements in one run:
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import queue
@@ -28,6 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from benchmarks.ceiling import Ceiling, measure_ceiling
 from benchmarks.client import ClientPlan, ClientResult, run_client
 from benchmarks.events import events_file
+from benchmarks.stats import quantile_ms
 from tests.servers import ProcessServer
 
 __all__ = ["IngestRun", "Phase", "Setup", "run"]
@@ -78,8 +78,7 @@ class Phase:
 
     def latency_ms(self, q: float) -> float:
         """The q-quantile (0..1) of ack latency in milliseconds, by nearest rank."""
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+        return quantile_ms(self.latencies, q)
 
 
 @dataclass(frozen=True, slots=True)

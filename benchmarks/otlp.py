@@ -11,7 +11,6 @@ published throughput per core.
 from __future__ import annotations
 
 import gzip
-import math
 import multiprocessing
 import os
 import platform
@@ -37,6 +36,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 from rich.table import Table
 
+from benchmarks.stats import quantile_ms
 from tests.servers import ProcessServer
 
 __all__ = ["COLLECTOR_SPANS_PER_CORE", "OtlpRun", "OtlpSetup", "figures", "run", "table"]
@@ -107,8 +107,7 @@ class OtlpPhase:
 
     def latency_ms(self, q: float) -> float:
         """The q-quantile (0..1) of ack latency in milliseconds, by nearest rank."""
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+        return quantile_ms(self.latencies, q)
 
 
 @dataclass(frozen=True, slots=True)
