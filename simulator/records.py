@@ -185,3 +185,40 @@ class LogLine:
     @property
     def when(self) -> datetime:
         return self.deliver_at
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSample:
+    """One middleware queue's state at one moment, posted to POST /api/v1/queues/samples."""
+
+    broker: str
+    vhost: str
+    queue: str
+    depth: int
+    consumers: int
+    publish_rate: float
+    deliver_rate: float
+    oldest_age_seconds: float
+    dead_letter: bool
+    sampled_at: datetime
+
+    @property
+    def when(self) -> datetime:
+        return self.sampled_at
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "broker": self.broker,
+            "vhost": self.vhost,
+            "queue": self.queue,
+            "depth": self.depth,
+            "ready": self.depth,
+            "unacked": 0,
+            "consumers": self.consumers,
+            "publish_rate": self.publish_rate,
+            "deliver_rate": self.deliver_rate,
+            "oldest_age_seconds": self.oldest_age_seconds,
+            "dead_letter": self.dead_letter,
+            "sampled_at": format_time(self.sampled_at),
+            "attributes": {"origin": "simulator"},
+        }

@@ -13,7 +13,7 @@ within a round the events, the spans (one export carries every service's) and ea
 lines post once, in a fixed order, and a delivery that becomes a journey's event after one of
 its own story on a later channel waits for the next round. Stories never share a journey, so
 only the order within a story matters, and a window takes a few dozen requests instead of one
-per switch between channels.
+per switch between channels. Queue samples join no journey: they go in the first round, last.
 """
 
 from __future__ import annotations
@@ -33,13 +33,16 @@ import httpx
 
 from simulator.estate import Estate, default_estate
 from simulator.faults import FaultInjector
-from simulator.records import Emission, FaultRecord, LogLine, TraceRecord, format_time
+from simulator.queues import QueueSampler
+from simulator.records import Emission, FaultRecord, LogLine, QueueSample, TraceRecord, format_time
 from simulator.scenario import Scenario, load_scenario, shipped_scenario
 from simulator.sinks import (
     EventSink,
     GroundTruthWriter,
     HttpEventSink,
+    HttpQueueSink,
     HttpTelemetrySink,
+    QueueSink,
     TelemetryError,
     TelemetrySink,
 )
@@ -70,7 +73,7 @@ REPORT_EVERY_S = 60.0  # live mode: how often to log how far the run has come
 TICK_S = 0.1  # how often a waiting runner looks at its stop signal
 
 
-Delivery = Emission | TraceRecord | LogLine
+Delivery = Emission | TraceRecord | LogLine | QueueSample
 Lane = tuple[str, str]  # (channel, service or source): one request per lane and round
 
 
@@ -131,6 +134,7 @@ class RunSummary:
     last_at: datetime | None = None  # simulated time of the last item handled
     spans: int = 0  # spans exported (telemetry)
     log_lines: int = 0  # log lines posted (telemetry)
+    queue_samples: int = 0  # queue samples posted
 
 
 def plan_run(
@@ -157,12 +161,18 @@ def plan_run(
 
 
 def items(
-    *, options: RunOptions, now: datetime, estate: Estate | None = None, telemetry: bool = True
+    *,
+    options: RunOptions,
+    now: datetime,
+    estate: Estate | None = None,
+    telemetry: bool = True,
+    queues: bool = True,
 ) -> Iterator[Item]:
     """The run's deliveries in order: pure, so tests can read exactly what a run would send.
 
     Spans and log lines are among them when the scenario turns them on and `telemetry` is
-    true (a run whose sink has no telemetry channel passes false).
+    true (a run whose sink has no telemetry channel passes false); queue samples likewise with
+    `queues`.
     """
     estate = estate or default_estate()
     world = World(seed=options.seed, volume=options.scenario.volume, estate=estate)
@@ -170,6 +180,15 @@ def items(
     planner = None
     if telemetry and options.scenario.telemetry.enabled:
         planner = TelemetryPlanner(options.scenario.telemetry, seed=options.seed, estate=estate)
+    sampler = None
+    if queues and options.scenario.telemetry.queues:
+        sampler = QueueSampler(
+            seed=options.seed,
+            estate=estate,
+            volume=options.scenario.volume,
+            faults=options.scenario.faults,
+            now=now,
+        )
     if not options.live:
         until: datetime | None = now
     elif options.live_for is not None:
@@ -177,7 +196,12 @@ def items(
     else:
         until = None
     return stream(
-        world=world, start=now - options.backfill, until=until, faults=injector, telemetry=planner
+        world=world,
+        start=now - options.backfill,
+        until=until,
+        faults=injector,
+        telemetry=planner,
+        queues=sampler,
     )
 
 
@@ -197,17 +221,20 @@ def _lane(item: Delivery) -> Lane:
         return ("spans", item.service)
     if isinstance(item, LogLine):
         return ("logs", item.source)
+    if isinstance(item, QueueSample):
+        return ("queues", "")
     return ("events", "")
 
 
 def _place(lane: Lane) -> tuple[int, str]:
     """Where a lane goes within a round: events first (an unreachable tower then shows as a
     failed event post), then spans (each service's together: the exporter groups a request by
-    service, so one export per round carries them all in this order), then log lines."""
-    return {"events": 0, "spans": 1, "logs": 2}[lane[0]], lane[1]
+    service, so one export per round carries them all in this order), then log lines, then
+    queue samples."""
+    return {"events": 0, "spans": 1, "logs": 2, "queues": 3}[lane[0]], lane[1]
 
 
-def _joins(item: Delivery) -> bool:
+def _joins(item: Emission | TraceRecord | LogLine) -> bool:
     return item.joins if isinstance(item, TraceRecord | LogLine) else True
 
 
@@ -223,7 +250,7 @@ def rounds(deliveries: Sequence[Delivery]) -> list[list[tuple[Lane, list[Deliver
     for item in deliveries:
         lane = _lane(item)
         place, number = _place(lane), 0
-        if _joins(item):
+        if not isinstance(item, QueueSample) and _joins(item):
             before = latest.get(item.story)
             if before is not None:
                 number = before[0] if place >= before[1] else before[0] + 1
@@ -245,8 +272,9 @@ class _Batcher:
         truth: GroundTruthWriter | None,
         summary: RunSummary,
         size: int,
+        queues: QueueSink | None = None,
     ) -> None:
-        self.sink, self.telemetry, self.truth = sink, telemetry, truth
+        self.sink, self.telemetry, self.truth, self.queues = sink, telemetry, truth, queues
         self.summary, self.size = summary, size
         self.window = size if telemetry is None else max(size, TELEMETRY_WINDOW)
         self.pending: list[Delivery] = []
@@ -309,6 +337,12 @@ class _Batcher:
         if channel == "events":
             self._events([item for item in group if isinstance(item, Emission)])
             return
+        if channel == "queues":
+            assert self.queues is not None  # the stream has samples only when there is a sink
+            samples = [item for item in group if isinstance(item, QueueSample)]
+            self._rejected(self.queues.send_samples(samples).rejected)
+            self.summary.queue_samples += len(samples)
+            return
         assert self.telemetry is not None  # the stream has telemetry only when there is a sink
         lines = [item for item in group if isinstance(item, LogLine)]
         # Events the tower derives from error lines are not ours to count as sent; a refused
@@ -342,11 +376,13 @@ def run(
     telemetry: TelemetrySink | None = None,
     stop: Callable[[], bool] = lambda: False,
     clock: Clock = utc_now,
+    queues: QueueSink | None = None,
 ) -> RunSummary:
     """Backfill, then (if live) pace the rest by the wall clock until stopped or done.
 
     Spans and log lines, when the scenario turns them on, go to `telemetry`; without one, an
-    HttpEventSink's tower gets them too (a file sink gets events only).
+    HttpEventSink's tower gets them too (a file sink gets events only). Queue samples go to
+    `queues` the same way.
     """
     now = (options.now or clock()).replace(microsecond=0)
     summary = RunSummary(now=now)
@@ -356,14 +392,23 @@ def run(
             telemetry = owned = HttpTelemetrySink(sink.url)
         else:
             log.info("spans and log lines go only to a tower; this run writes events only")
+    owned_queues: HttpQueueSink | None = None
+    if queues is None and options.scenario.telemetry.queues:
+        if isinstance(sink, HttpEventSink):
+            queues = owned_queues = HttpQueueSink(sink.url)
+        else:
+            log.info("queue samples go only to a tower; this run writes none")
     truth = None
     if options.ground_truth is not None:
         truth = GroundTruthWriter(options.ground_truth, header=_header(options, now))
-    batcher = _Batcher(sink, telemetry, truth, summary, options.batch_size)
+    batcher = _Batcher(sink, telemetry, truth, summary, options.batch_size, queues)
     began = time.monotonic()
     live_from: float | None = None
     try:
-        for item in items(options=options, now=now, telemetry=telemetry is not None):
+        stream = items(
+            options=options, now=now, telemetry=telemetry is not None, queues=queues is not None
+        )
+        for item in stream:
             if stop():
                 break
             if item.when > now:
@@ -390,6 +435,8 @@ def run(
             truth.close(ended_at=summary.last_at)
         if owned is not None:
             owned.close()
+        if owned_queues is not None:
+            owned_queues.close()
     log.info(
         "simulator stopped: %d events sent, %d accepted, %d duplicates, %d rejected, %d faults%s",
         summary.sent,
@@ -404,9 +451,12 @@ def run(
 
 def _telemetry_note(summary: RunSummary) -> str:
     """`, S spans, L log lines` when the run sent any; nothing for an events-only run."""
-    if not (summary.spans or summary.log_lines):
-        return ""
-    return f", {summary.spans} spans, {summary.log_lines} log lines"
+    note = ""
+    if summary.spans or summary.log_lines:
+        note = f", {summary.spans} spans, {summary.log_lines} log lines"
+    if summary.queue_samples:
+        note += f", {summary.queue_samples} queue samples"
+    return note
 
 
 def _backfilled(summary: RunSummary, began: float) -> float:
@@ -478,6 +528,7 @@ class SimulatorThread(threading.Thread):
         self._should_stop = should_stop
         self._stopped = threading.Event()
         self._telemetry: HttpTelemetrySink | None = None
+        self._queues: HttpQueueSink | None = None
 
     def stop(self) -> None:
         self._stopped.set()
@@ -499,12 +550,15 @@ class SimulatorThread(threading.Thread):
                 return
             if self.options.scenario.telemetry.enabled:
                 self._telemetry = HttpTelemetrySink(self.url)
+            if self.options.scenario.telemetry.queues:
+                self._queues = HttpQueueSink(self.url)
             with HttpEventSink(self.url) as sink:
                 self.summary = run(
                     options=self.options,
                     sink=sink,
                     telemetry=self._telemetry,
                     stop=self.stopping,
+                    queues=self._queues,
                 )
         except Exception as exc:  # the thread's last word: log it, keep it for the caller
             log.exception("simulator failed")
@@ -512,6 +566,8 @@ class SimulatorThread(threading.Thread):
         finally:
             if self._telemetry is not None:
                 self._telemetry.close()
+            if self._queues is not None:
+                self._queues.close()
 
 
 @contextlib.contextmanager

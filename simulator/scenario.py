@@ -318,9 +318,15 @@ class Telemetry(BaseModel):
         default=False,
         description="ERP interface and middleware consumer log lines (POST /api/v1/logs).",
     )
+    queues: bool = Field(
+        default=False,
+        description="Middleware queue and dead-letter queue samples every 5 simulated minutes "
+        "(POST /api/v1/queues/samples).",
+    )
 
     @property
     def enabled(self) -> bool:
+        """Spans or log lines (queue samples have a sink of their own)."""
         return self.spans or self.logs
 
 

@@ -4,8 +4,8 @@ log lines to the tower's telemetry interfaces, fault records to the ground-truth
 The simulator never touches the tower's database: HttpEventSink speaks POST /api/v1/events like
 any producer; HttpTelemetrySink exports spans through the real OpenTelemetry SDK (a
 TracerProvider per service and the OTLP/HTTP span exporter, pointed at /v1/traces) and posts log
-lines to POST /api/v1/logs. Seam: queue metrics get a sink of their own beside these when the
-tower takes them, and the runner hands every kind of item to its sink.
+lines to POST /api/v1/logs; HttpQueueSink posts queue samples to POST /api/v1/queues/samples.
+The runner hands every kind of item to its sink.
 """
 
 from __future__ import annotations
@@ -32,13 +32,15 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from collector.client import FileItem, post_batch
-from simulator.records import Emission, FaultRecord, LogLine, TraceRecord, format_time
+from simulator.records import Emission, FaultRecord, LogLine, QueueSample, TraceRecord, format_time
 
 __all__ = [
     "EventSink",
     "FileEventSink",
     "GroundTruthWriter",
+    "QueueSink",
     "HttpEventSink",
+    "HttpQueueSink",
     "HttpTelemetrySink",
     "SendResult",
     "TelemetryError",
@@ -273,6 +275,56 @@ class HttpTelemetrySink:
             provider.shutdown()
         self._providers.clear()
         self.abort()
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class QueueSink(Protocol):
+    """Takes queue samples."""
+
+    def send_samples(self, samples: Sequence[QueueSample]) -> SendResult: ...
+
+    def close(self) -> None: ...
+
+
+class HttpQueueSink:
+    """POST /api/v1/queues/samples as gzip JSON arrays, waiting while the tower says it is busy
+    (a sample already stored is not stored twice, so a retry is safe)."""
+
+    POST_SAMPLES = 5000  # samples per request
+
+    def __init__(self, url: str, *, timeout: float = 120.0) -> None:
+        self.endpoint = url.rstrip("/") + "/api/v1/queues/samples"
+        self._client = httpx.Client(timeout=timeout)
+
+    def send_samples(self, samples: Sequence[QueueSample]) -> SendResult:
+        result = SendResult()
+        for start in range(0, len(samples), self.POST_SAMPLES):
+            chunk = samples[start : start + self.POST_SAMPLES]
+            body = orjson.dumps([sample.to_item() for sample in chunk])
+            # post_batch joins items with newlines: one item holding the array is the body.
+            answer, _ = post_batch(
+                self._client,
+                self.endpoint,
+                [FileItem("queue samples", body)],
+                content_type="application/json",
+                on_retry=lambda why: log.info("retrying: %s", why),
+            )
+            rejected: list[dict[str, Any]] = answer.get("rejected", [])  # type: ignore[assignment]
+            result.accepted += int(answer["accepted"])  # type: ignore[call-overload]
+            result.rejected += [
+                (f"queue sample {chunk[r['index']].queue}", str(r["reason"])) for r in rejected
+            ]
+        return result
+
+    def close(self) -> None:
         self._client.close()
 
     def __enter__(self) -> Self:

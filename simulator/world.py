@@ -21,13 +21,14 @@ from datetime import UTC, datetime, time, timedelta
 from simulator.estate import Customer, Estate, IdBook, Warehouse, zone
 from simulator.faults import FaultInjector
 from simulator.flows import Flow, OrderPlan, inventory_change, order_group, purchase_order
-from simulator.records import Emission, FaultRecord, LogLine, Story, TraceRecord
+from simulator.queues import QueueSampler
+from simulator.records import Emission, FaultRecord, LogLine, QueueSample, Story, TraceRecord
 from simulator.scenario import Volume
 from simulator.telemetry import TelemetryPlanner
 
 __all__ = ["Item", "World", "stream"]
 
-Item = Emission | FaultRecord | TraceRecord | LogLine
+Item = Emission | FaultRecord | TraceRecord | LogLine | QueueSample
 
 HOUR = timedelta(hours=1)
 
@@ -218,6 +219,7 @@ def stream(
     until: datetime | None = None,
     faults: FaultInjector | None = None,
     telemetry: TelemetryPlanner | None = None,
+    queues: QueueSampler | None = None,
 ) -> Iterator[Item]:
     """Deliveries (events, spans, log lines and ground-truth records) in the order the tower
     receives them.
@@ -250,6 +252,12 @@ def stream(
                     heapq.heappush(pending, (signal.deliver_at, next(order), signal))
             for record in story.faults:
                 heapq.heappush(pending, (record.reveal_at, next(order), record))
+            if queues is not None:
+                queues.observe(story)
+        if queues is not None:
+            # Every story that starts before the next hour is observed: its samples are known.
+            for sample in queues.samples(max(hour, start), hour + HOUR):
+                heapq.heappush(pending, (sample.sampled_at, next(order), sample))
         hour += HOUR
         while pending and pending[0][0] < hour:
             due, _, item = heapq.heappop(pending)
