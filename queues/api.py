@@ -6,7 +6,7 @@ import functools
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
@@ -18,7 +18,7 @@ from collector.pipeline import read_limited
 from queues import service
 from queues.models import QueuePage, SamplesResult
 from tower.clock import Clock
-from tower.db import Store
+from tower.deps import StoreDep
 from tower.model import RejectedItem
 
 __all__ = ["router"]
@@ -49,14 +49,6 @@ METRICS_BODY = {
         "content": {"text/plain": {"schema": {"type": "string"}}},
     }
 }
-
-
-def get_store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 async def _body(request: Request) -> bytes:
