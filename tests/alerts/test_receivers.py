@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
@@ -21,17 +21,22 @@ from alerts.models import AlertingConfig
 from tests.servers import free_port
 from tests.sla.support import T0, Receiver, Tower, order, running_tower
 
+STALL = timedelta(hours=2, minutes=5, seconds=1)  # past no_progress_for and `for`
 ALLOCATED = T0 + timedelta(minutes=10)
-FIRED = ALLOCATED + timedelta(hours=2, minutes=5, seconds=1)  # past no_progress_for and `for`
+FIRED = ALLOCATED + STALL
+
+
+def stalled_order(tower: Tower, start: datetime) -> None:
+    tower.post(
+        order("order.accepted", start, "W-1", value=900.0, currency="USD"),
+        order("order.allocated", start + timedelta(minutes=10), "W-1"),
+    )
 
 
 @pytest.fixture
 def tower(tmp_path: Path) -> Iterator[Tower]:
     with running_tower(tmp_path) as running:
-        running.post(
-            order("order.accepted", T0, "W-1", value=900.0, currency="USD"),
-            order("order.allocated", ALLOCATED, "W-1"),
-        )
+        stalled_order(running, T0)
         yield running
 
 
@@ -48,9 +53,9 @@ def config(receiver: dict[str, Any]) -> AlertingConfig:
     )
 
 
-def fire(tower: Tower, alerting: AlertingConfig) -> None:
-    tower.cycle(FIRED - timedelta(minutes=5), alerting)  # pending
-    report = tower.cycle(FIRED, alerting)  # firing, group_wait 0: sent
+def fire(tower: Tower, alerting: AlertingConfig, at: datetime = FIRED) -> None:
+    tower.cycle(at - timedelta(minutes=5), alerting)  # pending
+    report = tower.cycle(at, alerting)  # firing, group_wait 0: sent
     assert (report.notifications, report.delivered) == (1, 1), report
 
 
@@ -198,8 +203,13 @@ def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def test_alerts_pushed_to_a_real_alertmanager(tower: Tower, alertmanager: str) -> None:
-    fire(tower, config({"alertmanager_configs": [{"url": alertmanager}]}))
+def test_alerts_pushed_to_a_real_alertmanager(tmp_path: Path, alertmanager: str) -> None:
+    # Alertmanager keeps its own wall clock and drops alerts whose endsAt has passed, so
+    # this story happens in the last few hours of real time, not at the fixed T0.
+    fired = datetime.now(UTC).replace(microsecond=0)
+    with running_tower(tmp_path) as tower:
+        stalled_order(tower, fired - STALL - timedelta(minutes=10))
+        fire(tower, config({"alertmanager_configs": [{"url": alertmanager}]}), at=fired)
     shown = httpx.get(f"{alertmanager}/api/v2/alerts", timeout=5).json()
     [alert] = [a for a in shown if a["labels"]["alertname"] == "orders_stalled_in_allocation"]
     assert alert["labels"]["facility"] == "DC-EAST"
