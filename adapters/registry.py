@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from adapters import otlp, x12
+from adapters import edifact, otlp, x12
 from adapters.derive import OtlpRules, log_event, span_event
 from adapters.logs import LogRules, parse_lines
 from adapters.records import LogRecord, MetricPoint, QueueSample, Rejected, Span
 from tower.model import Event
 
 __all__ = [
+    "EdifactDocuments",
     "LogLines",
     "OtlpLogs",
     "OtlpMetrics",
@@ -157,6 +158,21 @@ class X12Documents:
         return ParseResult(events=list(events), rejected=rejected)
 
 
+@dataclass(frozen=True, slots=True)
+class EdifactDocuments:
+    """An EDIFACT interchange -> one event per message (ORDERS, ..., CONTRL).
+
+    Raises edifact.EdifactError when the bytes are not EDIFACT at all; a broken message is
+    refused.
+    """
+
+    name: str = "edifact"
+
+    def parse(self, payload: bytes, context: ParseContext) -> ParseResult:
+        events, rejected = edifact.parse_edifact(payload, source=context.source)
+        return ParseResult(events=list(events), rejected=rejected)
+
+
 class Registry:
     """Adapters by name."""
 
@@ -179,5 +195,6 @@ def build_registry(*, otlp_rules: OtlpRules, log_rules: LogRules) -> Registry:
             OtlpMetrics(),
             LogLines(log_rules, otlp_rules),
             X12Documents(),
+            EdifactDocuments(),
         ]
     )

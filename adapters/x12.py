@@ -8,7 +8,8 @@ refused (with its segment position and the reason) while the others of the inter
 kept. Envelope problems (GE/IEA counts and control numbers) are reported without dropping the
 documents. Purchase-order documents (850, 855, 856, 810) join the purchase_order journey by
 po_number; a 997 links to the documents it acknowledges through edi_control_number.
-docs/edi.md describes the mapping; docs/decisions/0005-x12-tokenizer.md why no library.
+docs/edi.md describes the mapping; docs/decisions/0005 and 0006 why no library. The warehouse
+sets (940, 945, 846) and TA1 are mapped in adapters/x12_sets.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 
+from adapters import x12_sets
 from adapters.records import Rejected
 from tower.model import Event, RelatedObject
 
@@ -59,6 +61,7 @@ class Interchange:
     control: str  # ISA13
     isa: Segment
     groups: list[tuple[Segment, list[TransactionSet]]] = field(default_factory=list)
+    acks: list[Segment] = field(default_factory=list)  # TA1 segments: interchange answers
 
 
 def tokenize(payload: bytes) -> list[Segment]:
@@ -135,9 +138,8 @@ def envelopes(segments: list[Segment]) -> tuple[list[Interchange], list[Rejected
         elif seg.tag == "IEA" and interchange is not None:
             problems += _count_problems(seg, "IEA", interchange.isa, len(interchange.groups), 13)
             interchange = None
-        elif seg.tag == "TA1":
-            reason = "interchange acknowledgements are not mapped to events yet"
-            problems.append(Rejected(seg.position, f"segment {seg.position} (TA1): {reason}"))
+        elif seg.tag == "TA1" and interchange is not None:
+            interchange.acks.append(seg)
         else:
             problems.append(
                 Rejected(seg.position, f"segment {seg.position} ({seg.tag}): outside ST..SE")
@@ -204,6 +206,10 @@ def parse_x12(
             for ts in sets:
                 context = _Context(interchange, gs, ts, source, direction, zone)
                 events += _events(context)
+        for ta1 in interchange.acks:  # no group: a stand-in GS and a one-segment "set"
+            ts = TransactionSet("TA1", ta1.get(1), [ta1])
+            events += _events(_Context(interchange, Segment(ta1.position, "GS", []), ts, source,
+                                       direction, zone))  # fmt: skip
     return events, problems
 
 
@@ -264,6 +270,11 @@ def _events(c: _Context) -> list[Event]:
             related.append({"object_type": "invoice", "keys": {"invoice_number": big.get(2)}})
     elif code == "997":
         return _acknowledgements(c)
+    elif code in x12_sets.SETS:
+        m = x12_sets.SETS[code](c)
+        base = _base(c, m.when)
+        return [_event(c, base, m.object_type, m.keys, m.attributes, m.related, m.status, m.error,
+                       suffix="")]  # fmt: skip
     base = _base(c, when)
     if not po_numbers:
         if code in ("856", "810") and related:

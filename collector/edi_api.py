@@ -1,9 +1,10 @@
-"""EDI intake: POST /api/v1/edi takes an X12 interchange and stores the events it yields.
+"""EDI intake: POST /api/v1/edi takes an X12 or EDIFACT interchange and stores its events.
 
-The adapter (adapters/x12.py, through the registry) turns the documents into canonical events;
+The body's first segment says which: ISA is X12, UNA or UNB is EDIFACT. The adapter
+(adapters/x12.py or adapters/edifact.py, through the registry) turns the documents into events;
 they are validated and committed exactly like posted events (collector.ingest.validate and the
 single writer). A refused document is kept in the rejects with its reason and the raw
-interchange; a body that is not X12 at all is refused whole (400) and kept the same way.
+interchange; a body that is neither is refused whole (400) and kept the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from adapters.derive import event_dicts
+from adapters.edifact import EdifactError
 from adapters.registry import ParseContext, ParseResult
 from adapters.x12 import X12Error
 from collector.api import _request_id
@@ -35,10 +37,11 @@ router = APIRouter(prefix="/api/v1", tags=["edi"])
 EDI_BODY = {
     "requestBody": {
         "required": True,
-        "description": "One X12 file: one or more ISA..IEA interchanges, any delimiters. "
-        "Content-Encoding: gzip is accepted.",
+        "description": "One X12 file (ISA..IEA interchanges, any delimiters) or one EDIFACT "
+        "file (UNA/UNB..UNZ). Content-Encoding: gzip is accepted.",
         "content": {
             "application/edi-x12": {"schema": {"type": "string"}},
+            "application/edifact": {"schema": {"type": "string"}},
             "text/plain": {"schema": {"type": "string"}},
         },
     }
@@ -64,10 +67,13 @@ async def post_edi(
     response: Response,
     source: Annotated[
         str | None,
-        Query(max_length=128, description="The source of the events; default edi.<ISA06>."),
+        Query(
+            max_length=128,
+            description="The source of the events; default edi.<sender> (ISA06 or UNB02).",
+        ),
     ] = None,
 ) -> EdiIngestResult:
-    """Store the events of an X12 interchange (850, 855, 856, 810, 997, ...)."""
+    """Store the events of an X12 (850 ... 997, TA1) or EDIFACT (ORDERS ... CONTRL) file."""
     collector: Collector = request.app.state.collector
     telemetry: Telemetry = request.app.state.telemetry
     request_id = _request_id(request.headers.get("x-request-id"))
@@ -126,10 +132,13 @@ def _prepare(
     body = decode_body(raw, content_encoding=content_encoding, max_bytes=collector.max_body_bytes)
     received_ns = int(received_at.timestamp()) * 10**9 + received_at.microsecond * 1000
     context = ParseContext(received_ns=received_ns, source=source)
+    syntax = edi_syntax(body)
     try:
-        parsed = telemetry.registry["x12"].parse(body, context)
+        parsed = telemetry.registry[syntax].parse(body, context)
     except X12Error as exc:
         raise BadBody(f"body is not X12: {exc}") from exc
+    except EdifactError as exc:
+        raise BadBody(f"body is not EDIFACT: {exc}") from exc
     items = [Item(i, None, line.decode()) for i, line in enumerate(event_dicts(parsed.events))]
     batch = validate(collector.store, items, received_at=received_at)
     if parsed.rejected:  # refused documents: kept with the raw interchange, like any reject
@@ -138,7 +147,7 @@ def _prepare(
             {
                 "batch_index": pa.array([None] * len(parsed.rejected), pa.int32()),
                 "line": pa.array([None] * len(parsed.rejected), pa.int32()),
-                "reason": pa.array([f"x12: {r.reason}" for r in parsed.rejected], pa.string()),
+                "reason": pa.array([f"{syntax}: {r.reason}" for r in parsed.rejected], pa.string()),
                 "raw": pa.array([text] * len(parsed.rejected), pa.string()),
             }
         )
@@ -147,3 +156,12 @@ def _prepare(
             events=batch.events, rejects=rejects, items=batch.items, received_at=received_at
         )
     return batch, parsed
+
+
+def edi_syntax(body: bytes) -> str:
+    """'edifact' when the file begins with UNA, UNB (or a bare UNH), else 'x12'.
+
+    Anything else goes to the X12 reader, whose refusal says what the body begins with.
+    """
+    head = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:3]
+    return "edifact" if head in (b"UNA", b"UNB", b"UNH") else "x12"
