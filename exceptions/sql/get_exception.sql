@@ -1,0 +1,1 @@
+SELECT * FROM exceptions WHERE exception_id = $exception_id

@@ -1,0 +1,1 @@
+INSERT INTO exception_keys BY NAME SELECT * FROM incoming_keys

@@ -1,0 +1,2 @@
+-- A batch of occurrences (the registered Arrow table `incoming_occurrences`).
+INSERT INTO exception_occurrences BY NAME SELECT * FROM incoming_occurrences

@@ -1,0 +1,1 @@
+INSERT INTO replays BY NAME SELECT * FROM incoming_replays

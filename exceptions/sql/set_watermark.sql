@@ -1,0 +1,1 @@
+UPDATE exceptions_state SET value = $v WHERE name = 'event_watermark'

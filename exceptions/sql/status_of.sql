@@ -1,0 +1,1 @@
+SELECT status FROM exceptions WHERE exception_id = $id
