@@ -17,6 +17,7 @@ import queue
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -144,11 +145,12 @@ def run_phase(
     name: str,
     gzip: bool,
     offered: float | None = None,
+    env: dict[str, str] | None = None,
 ) -> Phase:
     """Start a tower on a fresh database, run the clients against it, read its figures."""
     # The ceiling (read_ndjson) stitches nothing, so neither does the tower here: the
     # correlator's own throughput is benchmarks/correlate.py's to measure.
-    server = ProcessServer(db_path, env={"TOWER_CORRELATE_EVERY": "1h"}).start()
+    server = ProcessServer(db_path, env={"TOWER_CORRELATE_EVERY": "1h", **(env or {})}).start()
     try:
         plans = client_plans(
             setup, f"{server.url}/api/v1/events", events_path, gzip=gzip, offered=offered
@@ -273,3 +275,118 @@ def _log_tail(path: Path, lines: int = 30) -> str:
     except FileNotFoundError:
         return f"(no tower log at {path})"
     return f"tower log ({path}), last {lines} lines:\n" + "\n".join(text.splitlines()[-lines:])
+
+
+# -- the tower's own instrumentation (tower/selfobs): its cost on ingest at full rate ----------
+
+TELEMETRY_ON = {"TOWER_TELEMETRY": "otlp"}  # spans and metrics to the tower's own /v1 receiver
+OVERHEAD_GOAL = 0.05  # at most 5 % fewer events/s with the SDK on
+OVERHEAD_ROUNDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Overhead:
+    """Max-rate ingest with the OpenTelemetry SDK off and on, alternating, best of each."""
+
+    off: tuple[Phase, ...]
+    on: tuple[Phase, ...]
+    per_batch_seconds: float  # in-process: what instrumentation adds to one batch
+    batch_share: float  # that, as a share of one batch's time at the "off" rate
+
+    @property
+    def off_rate(self) -> float:
+        return max(p.events_per_second for p in self.off)
+
+    @property
+    def on_rate(self) -> float:
+        return max(p.events_per_second for p in self.on)
+
+    @property
+    def overhead(self) -> float:
+        """The share of throughput the instrumentation costs (negative: within noise)."""
+        return 1 - self.on_rate / self.off_rate
+
+    @property
+    def ratio(self) -> float:
+        """The overhead against its goal (under 1 meets it)."""
+        return max(self.overhead, 0.0) / OVERHEAD_GOAL
+
+
+def run_overhead(setup: Setup) -> Overhead:
+    """Max-rate phases (plain bodies) alternating telemetry off and on, on fresh databases."""
+    path = events_file(setup.out_dir, setup.events)
+    off: list[Phase] = []
+    on: list[Phase] = []
+    with TemporaryDirectory(dir=setup.out_dir, prefix="run-") as tmp:
+        for n in range(OVERHEAD_ROUNDS):
+            for phases, env, label in ((off, None, "off"), (on, TELEMETRY_ON, "on")):
+                phases.append(
+                    run_phase(
+                        setup,
+                        path,
+                        Path(tmp) / f"{label}-{n}.duckdb",
+                        name=f"telemetry {label}, round {n + 1}",
+                        gzip=False,
+                        env=env,
+                    )
+                )
+    off_rate = max(p.events_per_second for p in off)
+    per_batch = instrumentation_cost()
+    share = per_batch / (setup.batch_size / off_rate)
+    result = Overhead(tuple(off), tuple(on), per_batch, share)
+    print(
+        f"instrumentation per batch: {per_batch * 1e6:,.1f} µs, {share:.3%} of a "
+        f"{setup.batch_size}-event batch's time at {off_rate:,.0f} events/s (in-process, SDK on)"
+    )
+    print(
+        f"telemetry overhead on ingest: {result.overhead:+.1%} "
+        f"({result.on_rate:,.0f} events/s on vs {result.off_rate:,.0f} off, best of "
+        f"{OVERHEAD_ROUNDS}); goal < {OVERHEAD_GOAL:.0%}, ratio to goal {result.ratio:.2f}"
+    )
+    return result
+
+
+def instrumentation_cost(batches: int = 20_000) -> float:
+    """Seconds the tower's per-batch instrumentation costs with the SDK on, measured in-process.
+
+    The end-to-end comparison above is at the mercy of other work on the machine; this isolates
+    what instrumentation adds to one batch: a span with its attributes, through a batching
+    processor (to an in-memory exporter), and the metric updates.
+    """
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from prometheus_client import CollectorRegistry
+
+    from tower.selfobs.metrics import SelfMetrics
+    from tower.selfobs.telemetry import resource
+
+    provider = TracerProvider(resource=resource("bench"))
+    provider.add_span_processor(BatchSpanProcessor(InMemorySpanExporter()))
+    tracer = provider.get_tracer("tower.collector")
+    metrics = SelfMetrics(
+        registry=CollectorRegistry(),
+        # the figures (gauges) are never read here: only the per-batch instruments are timed
+        figures=lambda _now: None,  # type: ignore[arg-type,return-value]
+        clock=lambda: datetime.now(UTC),
+        readers=[InMemoryMetricReader()],
+        resource=resource("bench"),
+    )
+    started = time.perf_counter()
+    for _ in range(batches):
+        with tracer.start_as_current_span("tower.ingest.batch") as span:
+            span.set_attributes(
+                {
+                    "tower.ingest.size": 5000,
+                    "tower.ingest.accepted": 4990,
+                    "tower.ingest.duplicates": 5,
+                    "tower.ingest.rejected": 5,
+                    "tower.ingest.commit_wait_seconds": 0.01,
+                }
+            )
+        metrics.batch(size=5000, accepted=4990, duplicates=5, rejected=5, commit_wait=0.01)
+    cost = (time.perf_counter() - started) / batches
+    provider.shutdown()
+    metrics.shutdown()
+    return cost

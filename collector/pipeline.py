@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
+from opentelemetry import trace
 from starlette.concurrency import run_in_threadpool
 
 from collector.exceptions import BadBody, BodyTooLarge, WriterBusy
@@ -16,7 +18,12 @@ from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.model import IngestResult, RejectedItem
 
-__all__ = ["Collector", "read_limited"]
+__all__ = ["BatchHook", "Collector", "read_limited"]
+
+# The tower's own spans (tower/selfobs/telemetry.py routes them); a no-op while telemetry is off.
+tracer = trace.get_tracer("tower.collector")
+# size, accepted, duplicates, rejected, commit wait (s): called once per batch, never per event
+BatchHook = Callable[..., None]
 
 
 async def read_limited(
@@ -46,12 +53,14 @@ class Collector:
         metrics: IngestMetrics,
         max_body_bytes: int,
         clock: Clock = utc_now,
+        on_batch: BatchHook | None = None,
     ) -> None:
         self.store = store
         self.writer = writer
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.clock = clock
+        self.on_batch = on_batch
 
     async def ingest(
         self,
@@ -62,6 +71,42 @@ class Collector:
         content_encoding: str | None,
     ) -> IngestResult:
         """Store a body's events; say what happened to each item."""
+        with tracer.start_as_current_span("tower.ingest.batch") as span:
+            result, wait = await self._ingest(
+                raw,
+                request_id=request_id,
+                content_type=content_type,
+                content_encoding=content_encoding,
+            )
+            size = result.accepted + result.duplicates + len(result.rejected)
+            if span.is_recording():
+                span.set_attributes(
+                    {
+                        "tower.ingest.size": size,
+                        "tower.ingest.accepted": result.accepted,
+                        "tower.ingest.duplicates": result.duplicates,
+                        "tower.ingest.rejected": len(result.rejected),
+                        "tower.ingest.commit_wait_seconds": wait,
+                    }
+                )
+        if self.on_batch is not None:
+            self.on_batch(
+                size=size,
+                accepted=result.accepted,
+                duplicates=result.duplicates,
+                rejected=len(result.rejected),
+                commit_wait=wait,
+            )
+        return result
+
+    async def _ingest(
+        self,
+        raw: bytes,
+        *,
+        request_id: str,
+        content_type: str | None,
+        content_encoding: str | None,
+    ) -> tuple[IngestResult, float]:
         fmt = body_format(content_type)
         if self.writer.queued_events >= self.writer.max_queued_events:
             # Refuse before spending CPU and memory on a batch the queue cannot take.
@@ -87,7 +132,9 @@ class Collector:
             await asyncio.wrap_future(self.writer.submit(unreadable, request_id=request_id))
             self.metrics.rejected.inc()
             raise
+        queued = time.perf_counter()
         outcome = await asyncio.wrap_future(self.writer.submit(batch, request_id=request_id))
+        wait = time.perf_counter() - queued
         rejected = [
             RejectedItem(index=r["batch_index"], line=r["line"], reason=r["reason"])
             for r in batch.rejects.select(["batch_index", "line", "reason"]).to_pylist()
@@ -95,6 +142,7 @@ class Collector:
         self.metrics.accepted.inc(outcome.accepted)
         self.metrics.duplicates.inc(outcome.duplicates)
         self.metrics.rejected.inc(len(rejected))
-        return IngestResult(
+        result = IngestResult(
             accepted=outcome.accepted, duplicates=outcome.duplicates, rejected=rejected
         )
+        return result, wait

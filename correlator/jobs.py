@@ -15,11 +15,13 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+from opentelemetry import trace
 
 from correlator.identity import EventNodes, Node, Resolution, resolve
 from correlator.models import ModelSet
 from correlator.rules import JourneyEvent, JourneyState, build_journey
 from tower.db import Store, load_queries, split_statements
+from tower.exceptions import StorageError
 
 __all__ = ["RunReport", "run_once", "run_until_caught_up"]
 
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 SQL = load_queries("correlator")
 APPLY_BATCH = split_statements(SQL["apply_batch"])
 LANE = "correlator"
+# The tower's own spans (tower/selfobs/telemetry.py routes them); a no-op while telemetry is off.
+tracer = trace.get_tracer("tower.correlator")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +54,49 @@ def run_once(*, store: Store, models: ModelSet, batch_size: int = 50_000) -> Run
         return _run(store=store, models=models, batch_size=batch_size)
 
 
+def _watermark_delay(store: Store, watermark: int) -> float | None:
+    """Seconds from the newest stitched event's arrival to now: how far behind the run ends."""
+    try:  # a figure for a span must never fail the run it describes
+        rows = store.query(
+            "SELECT max(received_at) AS received FROM events WHERE seq = ?",
+            [watermark],
+            doing="reading the watermark's arrival time",
+        )
+    except StorageError:
+        log.warning("cannot read the watermark's arrival time for the span", exc_info=True)
+        return None
+    received = rows[0]["received"] if rows else None
+    return (datetime.now(UTC) - received).total_seconds() if received is not None else None
+
+
 def _run(*, store: Store, models: ModelSet, batch_size: int) -> RunReport:
     started = time.perf_counter()
     watermark = _state(store, "watermark")
     rows = store.query_arrow(
         SQL["new_events"], {"watermark": watermark, "limit": batch_size}, doing="reading new events"
     ).to_pylist()
-    if not rows:
+    if not rows:  # an idle run makes no span: one every 2 s would bury the ones that did work
         return RunReport(0, 0, 0, 0, watermark, time.perf_counter() - started)
+    with tracer.start_as_current_span("tower.correlator.run") as span:
+        report = _stitch(store, models, rows, watermark=watermark, started=started)
+        if span.is_recording():
+            span.set_attributes(
+                {
+                    "tower.correlator.events": report.events,
+                    "tower.correlator.journeys_touched": report.journeys_touched,
+                    "tower.correlator.journeys_created": report.journeys_created,
+                    "tower.correlator.watermark": report.watermark,
+                }
+            )
+            delay = _watermark_delay(store, report.watermark)
+            if delay is not None:
+                span.set_attribute("tower.correlator.watermark_delay_seconds", delay)
+        return report
+
+
+def _stitch(
+    store: Store, models: ModelSet, rows: list[dict[str, Any]], *, watermark: int, started: float
+) -> RunReport:
     batch = [_nodes(row, models) for row in rows]
     known = _known_nodes(store, batch)
     resolution = resolve(batch, known, next_id=_state(store, "next_journey_id"))

@@ -94,13 +94,13 @@ def test_health_reports_schema_and_counts(client: httpx.Client) -> None:
     client.post("/api/v1/events", json=make_events(7, prefix="health"))
     health = client.get("/api/v1/health").json()
     migrations = Path(__file__).parents[2] / "tower" / "migrations"
-    assert health == {
+    assert {k: health[k] for k in ("status", "schema_version", "events", "last_seq")} == {
         "status": "ok",
         "schema_version": max(int(f.name[:3]) for f in migrations.glob("*.sql")),
         "events": 7,
         "last_seq": 7,
-        "writer_queue_events": 0,
     }
+    assert health["writer_queue_events"] == 0
 
 
 def test_metrics_count_what_ingest_did(client: httpx.Client) -> None:

@@ -50,7 +50,7 @@ def tower(tmp_path: Path) -> Iterator[Tower]:
     settings = Settings(db_path=tmp_path / "t.duckdb", correlate_every=timedelta(hours=1))
     holder: dict[str, Tower] = {}
     with (
-        ThreadServer(settings, clock=lambda: holder["t"].now) as server,
+        ThreadServer(settings, clock=lambda: holder["t"].now if holder else NOW) as server,
         httpx.Client(base_url=server.url, timeout=30) as http,
     ):
         holder["t"] = Tower(server, http)
