@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
-from alerts import grouping, lifecycle, service
+from alerts import grouping, lifecycle, muting, service
 from alerts.exceptions import DeliveryFailed
 from alerts.inhibition import inhibited_by
 from alerts.models import AlertingConfig, Receiver
@@ -29,6 +31,8 @@ from tower.db import Store
 __all__ = ["CycleReport", "deliver_due", "run_once"]
 
 log = logging.getLogger(__name__)
+# The tower's own spans (tower/selfobs/telemetry.py routes them); a no-op while telemetry is off.
+tracer = trace.get_tracer("tower.alerts")
 
 
 @dataclass(slots=True)
@@ -56,8 +60,16 @@ def run_once(
     changed, transitions = lifecycle.step(previous, evaluation.breaches, now=now)
     alerts = {**previous, **{a.fingerprint: a for a in changed}}
     silences = service.load_silences(store=store)
-    muted = {fp for fp, a in alerts.items() if silenced_by(a.labels, silences, now=now)}
-    muted |= set(inhibited_by(alerts.values(), config.inhibit_rules))
+    silenced = {
+        fp: ids for fp, a in alerts.items() if (ids := silenced_by(a.labels, silences, now=now))
+    }
+    inhibited = inhibited_by(alerts.values(), config.inhibit_rules)
+    muted = set(silenced) | set(inhibited)
+    remuted, mute_events = muting.changes(alerts, silenced, inhibited, now=now)
+    changed = list(
+        ({a.fingerprint: a for a in changed} | {a.fingerprint: a for a in remuted}).values()
+    )
+    transitions += mute_events
     groups, notices = grouping.plan(
         config.route,
         service.load_groups(store=store),
@@ -138,8 +150,18 @@ def deliver_due(
     policy = config.delivery
     for row in service.due_notifications(store=store, now=now):
         attempt = int(row["attempts"]) + 1
+        span = tracer.start_span(
+            "tower.notification.attempt",
+            attributes={
+                "tower.notification.id": int(row["notification_id"]),
+                "tower.notification.receiver": row["receiver"],
+                "tower.notification.integration": row["integration"],
+                "tower.notification.attempt": attempt,
+            },
+        )
         try:
-            integrations[row["integration"]].send(row["payload"], row["target"])
+            with trace.use_span(span, end_on_exit=True, record_exception=False):
+                _send(integrations, row, span)
         except DeliveryFailed as exc:
             failed += 1
             backoff = backoff_for(attempt, first=policy.first_retry, cap=policy.max_backoff)
@@ -173,6 +195,19 @@ def deliver_due(
             next_attempt_at=now,
         )
     return delivered, failed
+
+
+def _send(integrations: Mapping[str, Integration], row: dict[str, Any], span: Any) -> None:
+    """One delivery attempt, its outcome on the span."""
+    try:
+        integrations[row["integration"]].send(row["payload"], row["target"])
+    except DeliveryFailed as exc:
+        span.set_attribute("tower.notification.outcome", "failed")
+        if exc.status_code is not None:
+            span.set_attribute("tower.notification.status_code", exc.status_code)
+        span.set_status(Status(StatusCode.ERROR, exc.reason))
+        raise
+    span.set_attribute("tower.notification.outcome", "sent")
 
 
 def backoff_for(attempt: int, *, first: timedelta, cap: timedelta) -> timedelta:

@@ -40,6 +40,7 @@ class Transition:
     to_state: State
     at: datetime
     detail: str
+    event: str = "state"  # or muted / unmuted (alerts/muting.py)
 
 
 def step(
@@ -109,6 +110,7 @@ def _from_breach(
         for_seconds=breach.for_.total_seconds(),
         keep_firing_seconds=breach.keep_firing_for.total_seconds(),
         owner=old.owner if old else None,
+        muted=old.muted if old else None,
         acked_by=None if fresh or old is None else old.acked_by,
         acked_at=None if fresh or old is None else old.acked_at,
         ack_comment=None if fresh or old is None else old.ack_comment,

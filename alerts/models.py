@@ -192,6 +192,16 @@ class InhibitRule(BaseModel):
         return [Matcher.parse(text) for text in self.target_matchers]
 
 
+# The shipped SLAs label a facility's outage `role: outage` and its stage alerts `role: stage`
+# (sla/defaults.yaml): while the outage fires, the stage alerts it causes are not sent.
+# `inhibit_rules: []` in the alerting file turns this off.
+DEFAULT_INHIBIT_RULES = (
+    InhibitRule(
+        source_matchers=['role="outage"'], target_matchers=['role="stage"'], equal=["facility"]
+    ),
+)
+
+
 class AlertingConfig(BaseModel):
     """The whole alerting file."""
 
@@ -200,7 +210,7 @@ class AlertingConfig(BaseModel):
     external_url: str = "http://127.0.0.1:8000"
     route: Route = Field(default_factory=lambda: Route.model_validate({}))
     receivers: list[Receiver] = Field(default_factory=list)
-    inhibit_rules: list[InhibitRule] = Field(default_factory=list)
+    inhibit_rules: list[InhibitRule] = Field(default_factory=lambda: list(DEFAULT_INHIBIT_RULES))
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)
 
     @model_validator(mode="after")
@@ -272,3 +282,4 @@ class AlertRecord:
     acked_by: str | None = None
     acked_at: datetime | None = None
     ack_comment: str | None = None
+    muted: str | None = None  # JSON: silenced_by, inhibited_by (alerts/muting.py)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,7 +51,8 @@ def _column_type(name: str) -> pa.DataType:
     return pa.float64() if name in NUMBERS else pa.string()
 
 
-ALERT_SCHEMA = pa.schema([(f.name, _column_type(f.name)) for f in fields(AlertRecord)])
+ALERT_FIELDS = tuple(f.name for f in fields(AlertRecord))
+ALERT_SCHEMA = pa.schema([(name, _column_type(name)) for name in ALERT_FIELDS])
 GROUP_SCHEMA = pa.schema(
     [
         ("group_key", pa.string()),
@@ -166,7 +167,12 @@ def save_cycle(
 ) -> None:
     """Store one cycle's alerts, history, groups and new notifications in one transaction."""
     alert_rows = [
-        {**asdict(a), "labels": to_json(a.labels), "annotations": to_json(a.annotations)}
+        # A shallow copy per record: asdict's deep copies cost a second at 1,000 alerts.
+        {
+            **{name: getattr(a, name) for name in ALERT_FIELDS},
+            "labels": to_json(a.labels),
+            "annotations": to_json(a.annotations),
+        }
         for a in alerts
     ]
     history_rows = [
@@ -174,7 +180,7 @@ def save_cycle(
             "happened_at": t.at,
             "fingerprint": t.fingerprint,
             "alertname": t.alertname,
-            "event": "state",
+            "event": t.event,
             "from_state": t.from_state,
             "to_state": t.to_state,
             "detail": t.detail,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sla.tower_checks import TowerRow
+
 __all__ = [
     "CoverageRow",
     "DriftGroup",
@@ -14,6 +16,7 @@ __all__ = [
     "QueueGrowth",
     "QueueState",
     "Row",
+    "SilenceGroup",
     "SlaInputs",
     "WindowCounts",
 ]
@@ -26,12 +29,23 @@ class JourneyGroup:
     facility: str | None
     customer: str | None
     channel: str | None
+    partner: str | None
     affected: int
     amount: float | None
     currency: str | None
     oldest: datetime
     sample: list[str]
     stages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SilenceGroup:
+    """When a facility's sources last reported, and how busy they were before that."""
+
+    facility: str
+    last_at: datetime
+    baseline_events: int
+    sources: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +102,17 @@ class WindowCounts:
     total: int
 
 
-Row = JourneyGroup | LagGroup | DriftGroup | ErrorCounts | CoverageRow | QueueState | QueueGrowth
+Row = (
+    JourneyGroup
+    | SilenceGroup
+    | LagGroup
+    | DriftGroup
+    | ErrorCounts
+    | CoverageRow
+    | QueueState
+    | QueueGrowth
+    | TowerRow
+)
 
 
 @dataclass(slots=True)

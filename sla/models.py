@@ -34,22 +34,26 @@ __all__ = [
     "CoverageSla",
     "DeadLetterSla",
     "ErrorRateSla",
+    "FacilityOutageSla",
     "InventoryDriftSla",
     "InventoryLagSla",
     "QueueDepthSla",
     "JourneyDimension",
+    "JourneyErrorsSla",
     "Severity",
     "Sla",
     "SlaFile",
     "Slo",
     "StageDeadlineSla",
     "StalledInStageSla",
+    "TowerSla",
     "load_slas",
 ]
 
 Name = Annotated[str, Field(pattern=IDENTIFIER)]
 Severity = Literal["critical", "warning", "info"]
-JourneyDimension = Literal["facility", "customer", "channel"]
+# partner: the EDI trading partner (supplier or customer) named by the journey's events.
+JourneyDimension = Literal["facility", "customer", "channel", "partner"]
 
 
 def _as_list(value: Any) -> Any:
@@ -149,6 +153,32 @@ class StalledInStageSla(_JourneyBase):
         return self
 
 
+class JourneyErrorsSla(_JourneyBase):
+    """Open journeys whose latest event is an error (a failed posting, a dead-lettered message)
+    that nothing has put right for `unresolved_for`."""
+
+    kind: Literal["journey_errors"]
+    unresolved_for: Duration = timedelta(minutes=15)
+
+    @model_validator(mode="after")
+    def _journey_exists(self) -> Self:
+        self._check_stages()
+        return self
+
+
+class FacilityOutageSla(_Base):
+    """A facility whose systems went quiet: its sources of `systems` have reported nothing for
+    `silent_for`, after at least `min_events` in the `baseline` before they stopped (so a
+    site that is quiet at night is not an outage)."""
+
+    kind: Literal["facility_outage"]
+    systems: Values = Field(default_factory=lambda: ["wms"])
+    silent_for: Duration
+    baseline: Duration = timedelta(hours=1)
+    min_events: int = Field(30, ge=1, description="Fewer events in the baseline: not judged.")
+    facilities: Values | None = None
+
+
 class InventoryLagSla(_Base):
     """The p-th percentile of inventory hop latency per facility over `window` stays under `max`."""
 
@@ -207,26 +237,70 @@ class DeadLetterSla(_Base):
     window: Duration = timedelta(hours=1)
 
 
+TowerCheck = Literal["correlator_lag", "job_stale", "receiver_failing", "reject_rate", "disk_full"]
+
+
+class TowerSla(_Base):
+    """The tower's own health (meta-alerts), judged like any SLA: sla/tower_checks.py."""
+
+    kind: Literal["tower"]
+    check: TowerCheck
+    max_lag: Duration = Field(timedelta(minutes=5), description="correlator_lag: the limit.")
+    missed_intervals: int = Field(3, ge=1, description="job_stale: intervals without success.")
+    grace: Duration = Field(
+        timedelta(minutes=1), description="job_stale: never stale sooner than this."
+    )
+    jobs: Values | None = Field(None, description="job_stale: only these job ids.")
+    window: Duration = Field(
+        timedelta(minutes=15), description="receiver_failing, reject_rate: the window."
+    )
+    max_ratio: float = Field(0.05, gt=0, le=1, description="reject_rate: the limit.")
+    min_items: int = Field(100, ge=1, description="reject_rate: fewer items: not judged.")
+    min_free_ratio: float = Field(0.1, ge=0, le=1, description="disk_full: the floor.")
+    min_free_bytes: int | None = Field(None, ge=0, description="disk_full: also this floor.")
+
+    @model_validator(mode="after")
+    def _fields_fit_check(self) -> Self:
+        own = {
+            "correlator_lag": {"max_lag"},
+            "job_stale": {"missed_intervals", "grace", "jobs"},
+            "receiver_failing": {"window"},
+            "reject_rate": {"window", "max_ratio", "min_items"},
+            "disk_full": {"min_free_ratio", "min_free_bytes"},
+        }
+        every = set().union(*own.values())
+        stray = sorted((self.model_fields_set & every) - own[self.check])
+        if stray:
+            raise ValueError(f"{', '.join(stray)} do not apply to check {self.check}")
+        return self
+
+
 Sla = Annotated[
     StageDeadlineSla
     | StalledInStageSla
+    | JourneyErrorsSla
+    | FacilityOutageSla
     | InventoryLagSla
     | InventoryDriftSla
     | ErrorRateSla
     | CoverageSla
     | QueueDepthSla
-    | DeadLetterSla,
+    | DeadLetterSla
+    | TowerSla,
     Field(discriminator="kind"),
 ]
 SLA_KINDS = (
     "stage_deadline",
     "stalled_in_stage",
+    "journey_errors",
+    "facility_outage",
     "inventory_lag",
     "inventory_drift",
     "error_rate",
     "coverage",
     "queue_depth",
     "dead_letters",
+    "tower",
 )
 
 
@@ -278,6 +352,12 @@ class Slo(BaseModel):
     period: Duration = Field(timedelta(days=30), description="The error budget's period.")
     sli: Annotated[EventsOkSli | HopLatencySli, Field(discriminator="kind")]
     windows: list[BurnWindow] = Field(default_factory=lambda: list(DEFAULT_WINDOWS), min_length=1)
+    min_events: int = Field(
+        1,
+        ge=1,
+        description="A window pair whose long window holds fewer SLI events is not judged "
+        "(a few slow hops on a quiet or freshly started estate are not a burn).",
+    )
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
 

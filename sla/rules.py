@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from sla import tower_checks
 from sla.inputs import (
     CoverageRow,
     DriftGroup,
@@ -21,21 +22,26 @@ from sla.inputs import (
     QueueGrowth,
     QueueState,
     Row,
+    SilenceGroup,
     SlaInputs,
 )
 from sla.models import (
     CoverageSla,
     DeadLetterSla,
     ErrorRateSla,
+    FacilityOutageSla,
     InventoryDriftSla,
     InventoryLagSla,
+    JourneyErrorsSla,
     QueueDepthSla,
     Sla,
     SlaFile,
     StageDeadlineSla,
     StalledInStageSla,
+    TowerSla,
 )
 from sla.slo import SloStatus, evaluate_slo
+from sla.tower_checks import TowerRow
 from tower.durations import format_duration
 
 __all__ = ["Breach", "Evaluation", "SlaResult", "evaluate", "money"]
@@ -130,9 +136,13 @@ def evaluate(definitions: SlaFile, inputs: SlaInputs, *, now: datetime) -> Evalu
 
 
 def _judge(sla: Sla, row: Row, now: datetime) -> Breach | None:
+    if isinstance(sla, TowerSla) and isinstance(row, TowerRow):  # meta-alerts
+        return tower_checks.judge(sla, row)
     match sla, row:
-        case StageDeadlineSla() | StalledInStageSla(), JourneyGroup():
+        case StageDeadlineSla() | StalledInStageSla() | JourneyErrorsSla(), JourneyGroup():
             return _journeys(sla, row, now)
+        case FacilityOutageSla(), SilenceGroup():
+            return _outage(sla, row, now)
         case InventoryLagSla(), LagGroup():
             return _lag(sla, row)
         case InventoryDriftSla(), DriftGroup():
@@ -149,7 +159,7 @@ def _judge(sla: Sla, row: Row, now: datetime) -> Breach | None:
 
 
 def _journeys(
-    sla: StageDeadlineSla | StalledInStageSla, row: JourneyGroup, now: datetime
+    sla: StageDeadlineSla | StalledInStageSla | JourneyErrorsSla, row: JourneyGroup, now: datetime
 ) -> Breach | None:
     if row.affected < sla.min_count:
         return None
@@ -165,10 +175,14 @@ def _journeys(
             f" (oldest {oldest})"
         )
         stages = row.stages or [sla.from_stage]
-    else:
+    elif isinstance(sla, StalledInStageSla):
         limit = sla.no_progress_for
         what = f"stalled in {sla.stage}{where} for > {format_duration(limit)} (oldest {oldest})"
         stages = [sla.stage]
+    else:
+        limit = sla.unresolved_for
+        what = f"in error{where} for > {format_duration(limit)} (oldest {oldest})"
+        stages = []
     return _breach(
         sla,
         dims,
@@ -181,6 +195,22 @@ def _journeys(
         sample=row.sample,
         link=_search_link(sla, dims, stages),
         extra={"oldest_for": oldest},
+    )
+
+
+def _outage(sla: FacilityOutageSla, row: SilenceGroup, now: datetime) -> Breach | None:
+    silent = now - row.last_at
+    if silent <= sla.silent_for or row.baseline_events < sla.min_events:
+        return None
+    return _breach(
+        sla,
+        {"facility": row.facility},
+        summary=f"{row.facility} has reported nothing for {format_duration(silent)} "
+        f"({', '.join(row.sources)}; {row.baseline_events} events in the "
+        f"{format_duration(sla.baseline)} before; limit {format_duration(sla.silent_for)})",
+        value=silent.total_seconds(),
+        threshold=sla.silent_for.total_seconds(),
+        link=f"/api/v1/events?{urlencode({'facility': row.facility})}",
     )
 
 
@@ -335,18 +365,24 @@ def _breach(
 
 
 def _search_link(
-    sla: StageDeadlineSla | StalledInStageSla, dims: dict[str, Any], stages: list[str]
+    sla: StageDeadlineSla | StalledInStageSla | JourneyErrorsSla,
+    dims: dict[str, Any],
+    stages: list[str],
 ) -> str:
     """A journey search that lists the affected journeys (a superset where filters can't say)."""
     terms = [f"kind:{sla.journey}"]
-    terms += [f"{d}:{v}" for d, v in dims.items()]
+    # The search has no partner field: leaving it out lists a superset.
+    terms += [f"{d}:{v}" for d, v in dims.items() if d != "partner"]
     for dim, values in sla.match.items():
-        if dim not in dims and len(values) == 1:
+        if dim not in dims and dim != "partner" and len(values) == 1:
             terms.append(f"{dim}:{values[0]}")
     for dim, values in sla.exclude.items():
-        terms += [f"-{dim}:{v}" for v in values]
+        if dim != "partner":
+            terms += [f"-{dim}:{v}" for v in values]
+    if isinstance(sla, JourneyErrorsSla):
+        terms.append("anomaly:error")
     quoted = " ".join(shlex.quote(t) for t in terms)
-    query = " OR ".join(f"{quoted} stage:{shlex.quote(s)}" for s in stages)
+    query = " OR ".join(f"{quoted} stage:{shlex.quote(s)}" for s in stages) or quoted
     return f"{SEARCH}?{urlencode({'q': query})}"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +10,7 @@ import orjson
 import pyarrow as pa
 
 from correlator import service as correlator_service
+from sla import tower_checks
 from sla.inputs import (
     CoverageRow,
     DriftGroup,
@@ -20,6 +20,7 @@ from sla.inputs import (
     QueueGrowth,
     QueueState,
     Row,
+    SilenceGroup,
     SlaInputs,
     WindowCounts,
 )
@@ -27,14 +28,17 @@ from sla.models import (
     CoverageSla,
     DeadLetterSla,
     ErrorRateSla,
+    FacilityOutageSla,
     InventoryDriftSla,
     InventoryLagSla,
     JourneyDimension,
+    JourneyErrorsSla,
     QueueDepthSla,
     Sla,
     SlaFile,
     StageDeadlineSla,
     StalledInStageSla,
+    TowerSla,
 )
 from sla.rules import Evaluation
 from sla.slo import windows_of
@@ -45,7 +49,8 @@ __all__ = ["read_inputs", "record_evaluation", "sla_state"]
 log = logging.getLogger(__name__)
 SQL = load_queries("sla")
 LANE = "alerts"
-DIMENSIONS: tuple[JourneyDimension, ...] = ("facility", "customer", "channel")
+DIMENSIONS: tuple[JourneyDimension, ...] = ("facility", "customer", "channel", "partner")
+OUTAGE_LOOKBACK = timedelta(days=7)
 QUEUE_KINDS = (QueueDepthSla, DeadLetterSla)
 
 
@@ -83,17 +88,32 @@ def read_inputs(
 
 def _read(store: Store, sla: Sla, stages: dict[str, list[str]], now: datetime) -> list[Row]:
     doing = f"reading the data of SLA {sla.name}"
-    if isinstance(sla, StageDeadlineSla | StalledInStageSla):
+    if isinstance(sla, TowerSla):  # meta-alerts: the tower's own figures
+        return list(tower_checks.read(store=store, sla=sla, now=now))
+    if isinstance(sla, StageDeadlineSla | StalledInStageSla | JourneyErrorsSla):
         params = _journey_params(sla)
         if isinstance(sla, StageDeadlineSla):
             line = stages.get(sla.journey, [])
             later = line[line.index(sla.to_stage) :] if sla.to_stage in line else [sla.to_stage]
             params |= {"from_stage": sla.from_stage, "later": later, "cutoff": now - sla.within}
             rows = store.query(SQL["stage_deadline"], params, doing=doing)
-        else:
+        elif isinstance(sla, StalledInStageSla):
             params |= {"stage": sla.stage, "cutoff": now - sla.no_progress_for}
             rows = store.query(SQL["stalled_in_stage"], params, doing=doing)
+        else:
+            params |= {"cutoff": now - sla.unresolved_for}
+            rows = store.query(SQL["journey_errors"], params, doing=doing)
         return [JourneyGroup(**r) for r in rows]
+    if isinstance(sla, FacilityOutageSla):
+        params = {
+            "now": now,
+            "systems": sla.systems,
+            "baseline": sla.baseline.total_seconds(),
+            "lookback": (OUTAGE_LOOKBACK + sla.baseline).total_seconds(),
+            "facilities": sla.facilities,
+        }
+        rows = store.query(SQL["facility_outage"], params, doing=doing)
+        return [SilenceGroup(**r) for r in rows]
     if isinstance(sla, InventoryLagSla):
         params = {
             "now": now,
@@ -135,8 +155,13 @@ def _read(store: Store, sla: Sla, stages: dict[str, list[str]], now: datetime) -
     return [QueueGrowth(r["queue"], int(r["growth"] or 0), int(r["depth"])) for r in rows]
 
 
-def _journey_params(sla: StageDeadlineSla | StalledInStageSla) -> dict[str, Any]:
-    params: dict[str, Any] = {"kind": sla.journey}
+def _journey_params(sla: StageDeadlineSla | StalledInStageSla | JourneyErrorsSla) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "kind": sla.journey,
+        "need_partner": "partner" in sla.group_by
+        or "partner" in sla.match
+        or "partner" in sla.exclude,
+    }
     for dim in DIMENSIONS:
         params[f"by_{dim}"] = dim in sla.group_by
         params[f"m_{dim}"] = sla.match.get(dim)
@@ -161,9 +186,10 @@ def record_evaluation(*, store: Store, evaluation: Evaluation) -> None:
     slos = {s.name: s for s in evaluation.slos}
     rows = []
     for result in evaluation.results:
-        detail: Any = [_breach_json(b) for b in result.breaches]
+        # orjson writes dataclasses itself, far faster than asdict's deep copies.
+        detail: Any = result.breaches
         if result.name in slos:
-            detail = {"status": asdict(slos[result.name]), "breaches": detail}
+            detail = {"status": slos[result.name], "breaches": detail}
         rows.append(
             {
                 "name": result.name,
@@ -192,11 +218,6 @@ def sla_state(*, store: Store) -> list[dict[str, Any]]:
     for row in rows:
         row["detail"] = orjson.loads(row["detail"])
     return rows
-
-
-def _breach_json(breach: Any) -> dict[str, Any]:
-    data: dict[str, Any] = asdict(breach)
-    return data
 
 
 def _jsonable(value: Any) -> Any:

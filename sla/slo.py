@@ -67,10 +67,13 @@ def evaluate_slo(slo: Slo, counts: Mapping[timedelta, WindowCounts]) -> SloStatu
     """Budget left over the period and the burn of each window pair."""
     burns = []
     for window in slo.windows:
-        long_burn = burn_rate(counts.get(window.long), slo.objective)
+        long_counts = counts.get(window.long)
+        long_burn = burn_rate(long_counts, slo.objective)
         short_burn = burn_rate(counts.get(window.short), slo.objective)
+        enough = long_counts is not None and long_counts.total >= slo.min_events
         firing = (
-            long_burn is not None
+            enough
+            and long_burn is not None
             and short_burn is not None
             and long_burn >= window.factor
             and short_burn >= window.factor

@@ -244,12 +244,24 @@ def test_ack_records_who_and_silences_mute(tower: Tower, receiver: Receiver) -> 
 
     tower.cycle(fired + timedelta(minutes=1), config)
     assert receiver.bodies == []  # muted: the group never forms
+    muted = tower.http.get(
+        "/api/v1/alerts/history", params={"fingerprint": west["fingerprint"]}
+    ).json()["items"][0]
+    assert (muted["event"], muted["to_state"]) == ("muted", "firing")
+    assert f"silenced by {silence_id}" in muted["detail"]
 
     assert tower.http.delete(f"/api/v1/silences/{silence_id}").status_code == 204
     [listed] = tower.http.get("/api/v1/silences").json()["items"]
     assert listed["state"] == "expired"
     assert tower.http.delete(f"/api/v1/silences/{silence_id}").status_code == 404
     tower.cycle(fired + timedelta(minutes=2), config)
+    unmuted = tower.http.get(
+        "/api/v1/alerts/history", params={"fingerprint": west["fingerprint"]}
+    ).json()["items"][0]
+    assert (unmuted["event"], unmuted["happened_at"][:19]) == (
+        "unmuted",
+        (fired + timedelta(minutes=2)).isoformat()[:19],
+    )
     tower.cycle(fired + timedelta(minutes=2, seconds=30), config)
     [message] = receiver.bodies
     assert len(message["alerts"]) == 2

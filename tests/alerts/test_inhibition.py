@@ -90,7 +90,14 @@ def test_rules_load_from_the_alerting_file_and_reject_bad_matchers() -> None:
         }
     )
     assert config.inhibit_rules[0].parsed_targets()[0].op == "=~"
-    assert AlertingConfig().inhibit_rules == []
+    # Shipped: a facility's outage (role: outage in sla/defaults.yaml) mutes its stage alerts.
+    [default] = AlertingConfig().inhibit_rules
+    assert (default.source_matchers, default.target_matchers, default.equal) == (
+        ['role="outage"'],
+        ['role="stage"'],
+        ["facility"],
+    )
+    assert AlertingConfig.model_validate({"inhibit_rules": []}).inhibit_rules == []
     for bad in (
         {"source_matchers": ["facility=~("], "target_matchers": ["role=stage"]},
         {"source_matchers": [], "target_matchers": ["role=stage"]},
@@ -101,8 +108,8 @@ def test_rules_load_from_the_alerting_file_and_reject_bad_matchers() -> None:
             AlertingConfig.model_validate({"inhibit_rules": [bad]})
 
 
-# The demo SLAs have no facility outage alert; this file makes one (nothing leaves acceptance
-# at a facility for 1h) and marks the stage alert it should mute with role=stage.
+# An outage alert of the user's own making (nothing leaves acceptance at a facility for 1h),
+# and the stage alert it should mute marked role=stage.
 SLAS = """
 slas:
   - name: facility_outage
@@ -215,12 +222,18 @@ def test_a_facility_outage_mutes_its_stage_alerts_until_it_resolves(
         "/api/v1/alerts/history", params={"fingerprint": muted["fingerprint"]}
     ).json()["items"]
     assert {h["to_state"] for h in history} == {"pending", "firing"}  # its lifecycle is kept
+    [why] = [h for h in history if h["event"] == "muted"]  # and why it was never sent
+    assert f"inhibited by {outage['fingerprint']}" in why["detail"]
 
     # DC-EAST allocates again: the outage resolves and the muted stage alert is notified
     back = FIRED + timedelta(minutes=2)
     tower.post(order("order.allocated", back, "W-4", facility="DC-EAST"))
     tower.cycle(back, config)
     assert alerts(tower, inhibited=True) == []
+    latest = tower.http.get(
+        "/api/v1/alerts/history", params={"fingerprint": muted["fingerprint"]}
+    ).json()["items"][0]
+    assert latest["event"] == "unmuted"
     tower.cycle(back + timedelta(seconds=30), config)
     assert ("orders_stalled_in_allocation", "DC-EAST", "firing") in sent(receiver)
     tower.cycle(back + timedelta(minutes=5), config)

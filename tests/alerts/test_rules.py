@@ -235,3 +235,12 @@ def test_fast_burn_fires_on_both_windows_and_not_on_a_blip() -> None:
     assert [(w.factor, w.severity) for w in slow.firing] == [(1, "warning")]  # a ticket
     slow = evaluate_slo(SLO, counts(h1=0.0, m5=0.0, h6=0.009, m30=0.0, d3=0.011, d30=0.011))
     assert slow.firing == []  # the 6h short window too needs >= 1x
+
+
+def test_a_burn_over_too_few_events_is_not_judged() -> None:
+    fast = counts(h1=0.15, m5=0.2, h6=0.03, m30=0.1, d3=0.01, d30=0.002)  # 1000 per window
+    guarded = SLO.model_copy(update={"min_events": 1001})
+    assert evaluate_slo(guarded, fast).firing == []
+    assert evaluate_slo(guarded, fast).windows[0].long_burn == pytest.approx(15)  # still shown
+    enough = SLO.model_copy(update={"min_events": 1000})
+    assert [w.factor for w in evaluate_slo(enough, fast).firing] == [14.4]

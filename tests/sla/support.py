@@ -84,7 +84,7 @@ def running_tower(tmp_path: Path, sla_yaml: str | None = None) -> Iterator[Tower
     definitions = load_slas(sla_file, stages=stages_of(models))
     holder: dict[str, Tower] = {}
     with (
-        ThreadServer(settings, clock=lambda: holder["t"].now) as server,
+        ThreadServer(settings, clock=lambda: holder["t"].now if holder else T0) as server,
         httpx.Client(base_url=server.url, timeout=30) as http,
     ):
         holder["t"] = Tower(server, http, definitions)

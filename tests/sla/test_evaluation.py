@@ -50,6 +50,7 @@ def test_orders_stalled_in_allocation_name_count_value_and_link(tower: Tower) ->
     assert east.labels == {
         "alertname": "orders_stalled_in_allocation",
         "facility": "DC-EAST",
+        "role": "stage",
         "severity": "critical",
         "sla_kind": "stalled_in_stage",
         "team": "fulfilment",
