@@ -16,6 +16,7 @@ from dash import Dash, Input, Output, dcc, html
 from dash.development.base_component import Component
 
 from dashboards.components import Context, notice, params_of
+from dashboards.pages import exceptions as exceptions_page
 from dashboards.pages import executive, facilities, oncall, process, trace
 from tower.clock import Clock
 from tower.db import Store
@@ -31,8 +32,9 @@ PAGES: dict[str, ModuleType] = {
     "oncall": oncall,
     "process": process,
     "trace": trace,
+    "exceptions": exceptions_page,
 }
-NAV = ("", "trace", "facilities", "process", "oncall")
+NAV = ("", "trace", "facilities", "process", "oncall", "exceptions")
 
 
 def create_dash(

@@ -36,6 +36,7 @@ __all__ = [
     "risk_summary",
     "search",
     "slo_status",
+    "statement",
     "top_stalled",
     "variants",
 ]
@@ -57,6 +58,11 @@ def _sql() -> dict[str, str]:
         name: text.replace("{journeys_now}", journeys_now)
         for name, text in load_queries("dashboards").items()
     }
+
+
+def statement(name: str) -> str:
+    """The text of dashboards/sql/<name>.sql (with the journeys_now marker filled in)."""
+    return _sql()[name]
 
 
 def period(name: str) -> tuple[timedelta, timedelta]:
@@ -209,13 +215,10 @@ def process_funnel(
 ) -> list[dict[str, Any]]:
     """Journeys reaching each stage: the model's main line in order when given (side states
     such as cancelled left out), else every stage in its usual order."""
-    rows = store.query(
-        _sql()["stage_funnel"],
-        _cohort(now, since, kind, facility, channel),
-        doing="reading the stage funnel",
-    )
+    cohort = _cohort(now, since, kind, facility, channel)
     if not main_line:
-        return rows
+        return store.query(_sql()["stage_funnel"], cohort, doing="reading the stage funnel")
+    rows = store.query(_sql()["stage_reach"], cohort, doing="reading the stage funnel")
     reached = {row["stage"]: row for row in rows}
     return [reached[stage] for stage in main_line if stage in reached]
 

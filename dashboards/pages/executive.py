@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -9,7 +11,7 @@ from dash import Dash, Input, Output, dcc, html, no_update
 from dash import ctx as dash_ctx
 from dash.development.base_component import Component
 
-from dashboards import figures, fmt, queries
+from dashboards import charts, figures, fmt, kpis, queries
 from dashboards.components import (
     Context,
     card,
@@ -28,6 +30,7 @@ TITLE = "Executive"
 PAGE = "exec"
 KIND = "order"
 DIMENSIONS = ("stage", "facility", "channel", "customer")
+CYCLES = kpis.CYCLES
 
 
 def layout(ctx: Context, params: dict[str, str]) -> Component:
@@ -56,10 +59,20 @@ def layout(ctx: Context, params: dict[str, str]) -> Component:
                 ],
             ),
             card("Top stalled orders by value", html.Div(id=f"{PAGE}-stalled"), wide=True),
-            card(
-                "Order exception rate (anomaly, error, stall or failure)",
-                graph(f"{PAGE}-trend"),
-                wide=True,
+            html.H2("Seed KPIs over the trend period", className="section"),
+            html.Div(
+                className="cards",
+                children=[
+                    card(
+                        "Order exception rate (anomaly, error, stall or failure)",
+                        graph(f"{PAGE}-trend"),
+                    ),
+                    *(card(cycle.title, graph(f"{PAGE}-kpi-{cycle.name}")) for cycle in CYCLES),
+                    card(
+                        "Partner connectivity health (EDI documents without error)",
+                        graph(f"{PAGE}-kpi-partner_health"),
+                    ),
+                ],
             ),
             dcc.Store(id=f"{PAGE}-params", data=params),
         ]
@@ -73,21 +86,17 @@ def register(app: Dash, ctx: Context) -> None:
         *(Output(f"{PAGE}-by-{d}", "figure") for d in DIMENSIONS),
         *(Output(f"{PAGE}-table-{d}", "children") for d in DIMENSIONS),
         Output(f"{PAGE}-stalled", "children"),
-        Output(f"{PAGE}-trend", "figure"),
         Output(f"{PAGE}-updated", "children"),
     ]
 
     @app.callback(*outputs, Input(f"{PAGE}-params", "data"), Input("tick", "n_intervals"))
     def refresh(params: dict[str, str] | None, _tick: int | None) -> tuple[Any, ...]:
+        del params  # the headline figures are as of now, whatever the trend period
         now = ctx.clock()
         try:
             summary = queries.risk_summary(store=ctx.store, now=now, kind=KIND)
             breakdown = queries.risk_breakdown(store=ctx.store, now=now, kind=KIND)
             stalled = queries.top_stalled(store=ctx.store, now=now, kind=KIND)
-            back, bucket = queries.period((params or {}).get("period") or "24h")
-            trend = queries.exception_trend(
-                store=ctx.store, now=now, since=now - back, bucket=bucket, kind=KIND
-            )
         except TowerError as exc:
             blank = figures.empty("No data: see the message above.")
             return (
@@ -95,7 +104,6 @@ def register(app: Dash, ctx: Context) -> None:
                 *[blank] * len(DIMENSIONS),
                 *[None] * len(DIMENSIONS),
                 None,
-                blank,
                 updated(now),
             )
         bars: list[go.Figure] = [
@@ -107,9 +115,16 @@ def register(app: Dash, ctx: Context) -> None:
             *bars,
             *tables,
             _stalled_table(ctx, stalled, now=now),
-            figures.exception_trend(trend, kind=KIND),
             updated(now),
         )
+
+    # One callback per KPI chart: each is a scan of its own, and the browser asks for them
+    # side by side (the server answers them on its thread pool), so a long trend period
+    # costs each chart its own query only.
+    _trend(app, ctx, "trend", _exception_rate)
+    for cycle in CYCLES:
+        _trend(app, ctx, f"kpi-{cycle.name}", _cycle_chart(cycle))
+    _trend(app, ctx, "kpi-partner_health", _partner_chart)
 
     @app.callback(
         Output("url", "href", allow_duplicate=True),
@@ -130,6 +145,48 @@ def register(app: Dash, ctx: Context) -> None:
     )
     def keep_in_url(period: str | None) -> str:
         return search_of({"period": period})
+
+
+Chart = Callable[[Context, datetime, timedelta, timedelta], go.Figure]
+
+
+def _trend(app: Dash, ctx: Context, name: str, chart: Chart) -> None:
+    @app.callback(
+        Output(f"{PAGE}-{name}", "figure"),
+        Input(f"{PAGE}-params", "data"),
+        Input("tick", "n_intervals"),
+    )
+    def trend(params: dict[str, str] | None, _tick: int | None) -> go.Figure:
+        now = ctx.clock()
+        back, bucket = queries.period((params or {}).get("period") or "24h")
+        try:
+            return chart(ctx, now, back, bucket)
+        except TowerError as exc:
+            return figures.empty(exc.detail)
+
+
+def _exception_rate(ctx: Context, now: datetime, back: timedelta, bucket: timedelta) -> go.Figure:
+    rows = queries.exception_trend(
+        store=ctx.store, now=now, since=now - back, bucket=bucket, kind=KIND
+    )
+    return figures.exception_trend(rows, kind=KIND)
+
+
+def _cycle_chart(cycle: kpis.Cycle) -> Chart:
+    def chart(ctx: Context, now: datetime, back: timedelta, bucket: timedelta) -> go.Figure:
+        rows = kpis.cycle_trend(
+            store=ctx.store, cycle=cycle, now=now, since=now - back, bucket=bucket
+        )
+        return charts.cycle_trend(
+            rows, counted=cycle.counted, start=cycle.start, end=cycle.end, span=(now - back, now)
+        )
+
+    return chart
+
+
+def _partner_chart(ctx: Context, now: datetime, back: timedelta, bucket: timedelta) -> go.Figure:
+    rows = kpis.partner_health(store=ctx.store, now=now, since=now - back, bucket=bucket)
+    return charts.partner_health(rows, span=(now - back, now))
 
 
 def _kpis(ctx: Context, summary: dict[str, Any]) -> list[Component]:

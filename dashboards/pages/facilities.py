@@ -8,7 +8,7 @@ from typing import Any
 from dash import Dash, Input, Output, dcc, html, no_update
 from dash.development.base_component import Component
 
-from dashboards import figures, fmt, queries
+from dashboards import backlog, charts, figures, fmt, queries
 from dashboards.components import (
     Context,
     card,
@@ -33,7 +33,7 @@ def layout(ctx: Context, params: dict[str, str]) -> Component:
             header(
                 "Facilities",
                 "How far behind is each facility's inventory sync (WMS -> middleware -> ERP -> "
-                "channels), and which SKUs do the systems disagree on?",
+                "channels), which SKUs do the systems disagree on, and which queues back up?",
                 page_id=PAGE,
             ),
             filter_bar(
@@ -52,6 +52,12 @@ def layout(ctx: Context, params: dict[str, str]) -> Component:
             card("Hop lag in the period", html.Div(id=f"{PAGE}-lag"), wide=True),
             card("Drift per SKU: the biggest gaps", graph(f"{PAGE}-drift-chart"), wide=True),
             card("Positions that disagree", html.Div(id=f"{PAGE}-drift"), wide=True),
+            card(
+                "Queue backlog feeding each facility: dead-letter queues dashed red",
+                graph(f"{PAGE}-backlog-chart"),
+                wide=True,
+            ),
+            card("Queue growth in the period", html.Div(id=f"{PAGE}-backlog"), wide=True),
             dcc.Store(id=f"{PAGE}-params", data=params),
         ]
     )
@@ -65,6 +71,8 @@ def register(app: Dash, ctx: Context) -> None:
         Output(f"{PAGE}-lag", "children"),
         Output(f"{PAGE}-drift-chart", "figure"),
         Output(f"{PAGE}-drift", "children"),
+        Output(f"{PAGE}-backlog-chart", "figure"),
+        Output(f"{PAGE}-backlog", "children"),
         Output(f"{PAGE}-facility", "options"),
         Output(f"{PAGE}-updated", "children"),
     ]
@@ -83,10 +91,20 @@ def register(app: Dash, ctx: Context) -> None:
             lag = queries.hop_lag(store=ctx.store, since=since, facility=facility)
             drift = queries.drift(store=ctx.store, now=now, facility=facility, limit=25)
             known = queries.dimensions(store=ctx.store)["facility"]
+            queues = backlog.backlog(
+                store=ctx.store,
+                now=now,
+                since=since,
+                bucket=bucket,
+                facilities=[*known, *ctx.zones],
+                facility=facility,
+            )
         except TowerError as exc:
             blank = figures.empty("No data: see the message above.")
             return (
                 notice(exc.detail, kind="error"),
+                blank,
+                None,
                 blank,
                 None,
                 blank,
@@ -101,6 +119,8 @@ def register(app: Dash, ctx: Context) -> None:
             _lag_table(lag),
             figures.drift_bars(drift),
             _drift_table(ctx, drift),
+            charts.queue_backlog(queues, zones=ctx.zones, now=now),
+            _backlog_table(ctx, backlog.growth(queues), now),
             [{"label": f, "value": f} for f in facilities],
             updated(now),
         )
@@ -169,4 +189,26 @@ def _drift_table(ctx: Context, rows: list[dict[str, Any]]) -> Component:
         ],
         empty="No drift: WMS, ERP and channels report the same stock for every SKU.",
         id=f"{PAGE}-drift-rows",
+    )
+
+
+def _backlog_table(ctx: Context, rows: list[dict[str, Any]], now: datetime) -> Component:
+    return table(
+        ["facility", "queue", "broker", "depth", "growth", "oldest message", "local time"],
+        [
+            [
+                row["facility"] or "shared",
+                row["queue"] + (" (dead letters)" if row["dead_letter"] else ""),
+                f"{row['broker']} {row['vhost']}".strip(),
+                f"{row['depth']:,}",
+                f"{row['growth']:+,}",
+                fmt.duration(row["oldest_age_seconds"]),
+                f"{now.astimezone(ctx.zone(row['facility'])):%H:%M %Z}" if row["facility"] else "–",
+            ]
+            for row in rows
+        ],
+        empty="No queue samples in this period. Queues appear here once the tower polls "
+        "RabbitMQ or Prometheus, or samples are posted (see docs/queues.md).",
+        row_classes=["error" if row["dead_letter"] and row["growth"] > 0 else "" for row in rows],
+        id=f"{PAGE}-backlog-rows",
     )

@@ -9,7 +9,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from dash import ctx as triggered
 from dash.development.base_component import Component
 
-from dashboards import actions, figures, fmt, queries
+from dashboards import actions, figures, fmt, queries, tower_panel
 from dashboards.components import Context, card, graph, header, notice, table, updated
 from tower.exceptions import TowerError
 
@@ -67,6 +67,7 @@ def layout(ctx: Context, params: dict[str, str]) -> Component:  # noqa: ARG001 (
             card("Queues: depth and oldest message", html.Div(id=f"{PAGE}-queues")),
             card("Error rate by source, last hour", graph(f"{PAGE}-errors")),
             card("Recent collector rejects", html.Div(id=f"{PAGE}-rejects"), wide=True),
+            tower_panel.panel(PAGE),  # the tower's own health over time (dashboards/tower_panel.py)
             dcc.Store(id=f"{PAGE}-params", data=params),
             dcc.Store(id=f"{PAGE}-done", data=0),  # bumped by each action: refreshes the page
         ]
@@ -75,6 +76,7 @@ def layout(ctx: Context, params: dict[str, str]) -> Component:  # noqa: ARG001 (
 
 def register(app: Dash, ctx: Context) -> None:
     """The page's callbacks, on this app only."""
+    tower_panel.register(app, ctx, PAGE)
 
     @app.callback(
         Output(f"{PAGE}-alerts", "children"),

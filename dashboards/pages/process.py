@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from dash import Dash, Input, Output, dcc, html, no_update
@@ -13,6 +14,7 @@ from dashboards.components import (
     card,
     filter_bar,
     graph,
+    guarded,
     header,
     search_of,
     table,
@@ -72,7 +74,6 @@ def register(app: Dash, ctx: Context) -> None:
     outputs = [
         Output(f"{PAGE}-map", "figure"),
         Output(f"{PAGE}-funnel", "figure"),
-        Output(f"{PAGE}-variants", "children"),
         Output(f"{PAGE}-hops", "children"),
         Output(f"{PAGE}-kind", "options"),
         Output(f"{PAGE}-facility", "options"),
@@ -82,21 +83,11 @@ def register(app: Dash, ctx: Context) -> None:
 
     @app.callback(*outputs, Input(f"{PAGE}-params", "data"), Input("tick", "n_intervals"))
     def refresh(params: dict[str, str] | None, _tick: int | None) -> tuple[Any, ...]:
-        params = params or {}
         now = ctx.clock()
-        back, _ = queries.period(params.get("period") or "7d")
-        cohort: dict[str, Any] = {
-            "store": ctx.store,
-            "now": now,
-            "since": now - back,
-            "kind": params.get("kind") or "order",
-            "facility": params.get("facility") or None,
-            "channel": params.get("channel") or None,
-        }
+        cohort = _cohort(ctx, params, now)
         try:
             hops = queries.process_hops(**cohort)
             funnel = queries.process_funnel(**cohort, main_line=ctx.stages.get(cohort["kind"]))
-            paths = queries.variants(**cohort)
             known = queries.dimensions(store=ctx.store)
         except TowerError as exc:
             return (figures.empty(exc.detail), *[no_update] * (len(outputs) - 1))
@@ -104,13 +95,23 @@ def register(app: Dash, ctx: Context) -> None:
         return (
             figures.process_sankey(hops, funnel),
             figures.funnel(funnel),
-            _variants(paths),
             _hops(hops),
             _options(known["kind"] or ["order"]),
             _options(facilities),
             _options(known["channel"]),
             updated(now),
         )
+
+    # The paths are a query of their own (a sorted stage list per journey): a callback of
+    # their own, answered beside the map's rather than after it.
+    @app.callback(
+        Output(f"{PAGE}-variants", "children"),
+        Input(f"{PAGE}-params", "data"),
+        Input("tick", "n_intervals"),
+    )
+    def paths(params: dict[str, str] | None, _tick: int | None) -> Component:
+        cohort = _cohort(ctx, params, ctx.clock())
+        return guarded(lambda: _variants(queries.variants(**cohort)))
 
     @app.callback(
         Output("url", "search", allow_duplicate=True),
@@ -119,6 +120,20 @@ def register(app: Dash, ctx: Context) -> None:
     )
     def keep_in_url(*values: str | None) -> str:
         return search_of(dict(zip(FILTERS, values, strict=True)))
+
+
+def _cohort(ctx: Context, params: dict[str, str] | None, now: datetime) -> dict[str, Any]:
+    """The journeys the page's filters select, as the queries' keyword arguments."""
+    params = params or {}
+    back, _ = queries.period(params.get("period") or "7d")
+    return {
+        "store": ctx.store,
+        "now": now,
+        "since": now - back,
+        "kind": params.get("kind") or "order",
+        "facility": params.get("facility") or None,
+        "channel": params.get("channel") or None,
+    }
 
 
 def _options(values: list[str]) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.development.base_component import Component
 
-from dashboards import figures, fmt, queries
+from dashboards import figures, fmt, queries, telemetry
 from dashboards.components import Context, badge, card, header, notice, search_of, table, updated
 from tower.exceptions import TowerError
 
@@ -108,6 +108,13 @@ def _results(ctx: Context, q: str, chosen: str | None, now: datetime) -> Compone
     orders = [str(row["journey_id"]) for row in found if row["kind"] == "order"]
     selected = chosen if chosen in ids else (orders or ids)[0]
     journey = queries.journey(store=ctx.store, journey_id=int(selected), now=now)
+    if journey is not None:
+        journey["logs"] = telemetry.journey_logs(
+            store=ctx.store,
+            event_ids=[e["event_id"] for e in journey["events"]],
+            trace_ids=[s["trace_id"] for s in journey["spans"]],
+        )
+        journey["siblings"] = telemetry.siblings(store=ctx.store, journey_id=journey["journey_id"])
     parts: list[Component] = []
     if len(found) > 1:
         parts.append(
@@ -193,8 +200,35 @@ def _detail(ctx: Context, journey: dict[str, Any], now: datetime) -> list[Compon
                 card("Anomalies", _anomalies(journey, zone)),
             ],
         ),
-        card("Related journeys", _related(ctx, journey), wide=True),
-        card(f"Events ({len(journey['events'])})", _events(journey, zone), wide=True),
+        card("Related and neighbouring journeys", _related(ctx, journey), wide=True),
+        card(
+            "Raw telemetry",
+            dcc.Tabs(
+                id=f"{PAGE}-tabs",
+                children=[
+                    dcc.Tab(
+                        label=f"Events ({len(journey['events'])})",
+                        value="events",
+                        id=f"{PAGE}-tab-events",
+                        children=_events(journey, zone),
+                    ),
+                    dcc.Tab(
+                        label=f"Spans ({len(journey['spans'])})",
+                        value="spans",
+                        id=f"{PAGE}-tab-spans",
+                        children=_spans(journey, zone),
+                    ),
+                    dcc.Tab(
+                        label=f"Logs ({len(journey['logs'])})",
+                        value="logs",
+                        id=f"{PAGE}-tab-logs",
+                        children=_logs(journey, zone),
+                    ),
+                ],
+                value="events",
+            ),
+            wide=True,
+        ),
     ]
 
 
@@ -229,20 +263,77 @@ def _anomalies(journey: dict[str, Any], zone: Any) -> Component:
 
 
 def _related(ctx: Context, journey: dict[str, Any]) -> Component:
+    def link(row: dict[str, Any]) -> Component:
+        return dcc.Link(row["label"], href=ctx.trace(row["label"], j=str(row["journey_id"])))
+
+    rows = [
+        [row["relation"].replace("_", " "), link(row), row["kind"], row["stage"], row["state"]]
+        for row in journey["related"]
+    ]
+    rows += [  # other journeys on the same shipment or invoice
+        [f"same {row['via_kind']} ({row['via_label']})", link(row), row["kind"], row["stage"],
+         row["state"]]
+        for row in journey.get("siblings", [])
+    ]  # fmt: skip
     return table(
         ["relation", "journey", "kind", "stage", "state"],
-        [
-            [
-                row["relation"].replace("_", " "),
-                dcc.Link(row["label"], href=ctx.trace(row["label"], j=str(row["journey_id"]))),
-                row["kind"],
-                row["stage"],
-                row["state"],
-            ]
-            for row in journey["related"]
-        ],
+        rows,
         empty="No linked journeys (shipments, invoices or orders that reference this one).",
         id=f"{PAGE}-related",
+    )
+
+
+def _spans(journey: dict[str, Any], zone: Any) -> Component:
+    spans = journey["spans"]
+    return table(
+        ["start", "service", "span", "kind", "took", "status", "trace"],
+        [
+            [
+                fmt.moment(s["start_time"], zone),
+                s["service_name"],
+                s["name"],
+                s["kind"],
+                _took(s["duration_ms"]),
+                s["status_message"] or s["status_code"],
+                html.A(
+                    s["trace_id"][:12], href=f"/api/v1/traces/{s['trace_id']}", title=s["trace_id"]
+                ),
+            ]
+            for s in spans
+        ],
+        empty="No spans: the systems on this journey send no OpenTelemetry traces with its "
+        "keys (see docs/opentelemetry.md).",
+        row_classes=["error" if s["status_code"] == "ERROR" else "" for s in spans],
+        id=f"{PAGE}-spans",
+    )
+
+
+def _took(ms: float | None) -> str:
+    """A span's duration: milliseconds under a second (most spans), else as durations read."""
+    if ms is None:
+        return ""
+    return f"{ms:.0f} ms" if ms < 1000 else fmt.duration(ms / 1000)
+
+
+def _logs(journey: dict[str, Any], zone: Any) -> Component:
+    logs = journey["logs"]
+    return table(
+        ["time", "source", "level", "message", "trace", "event"],
+        [
+            [
+                fmt.moment(r["time"], zone),
+                r["source"],
+                r["severity_text"] or str(r["severity_number"]),
+                (r["body"] or "")[:300],
+                (r["trace_id"] or "")[:12],
+                "yes" if r["derived_event_id"] else "",
+            ]
+            for r in logs
+        ],
+        empty="No log records: none carried this journey's keys or ran in its traces "
+        "(see docs/logs.md).",
+        row_classes=["error" if r["severity_number"] >= 17 else "" for r in logs],
+        id=f"{PAGE}-logs",
     )
 
 

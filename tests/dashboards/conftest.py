@@ -23,9 +23,10 @@ from correlator.jobs import run_until_caught_up
 from correlator.models import load_models
 from sla.jobs import stages_of
 from sla.models import load_slas
-from tests.dashboards import oncall_data
+from tests.dashboards import oncall_data, telemetry_data
 from tests.dashboards.data import NOW, crafted_events, estate_events
 from tests.servers import ThreadServer
+from tests.sla.support import T0
 from tests.sla.support import Tower as CycleTower
 from tower.db import Store
 from tower.settings import Settings
@@ -111,7 +112,7 @@ def oncall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CycleTower]:
     models = load_models()
     holder: dict[str, CycleTower] = {}
     with (
-        ThreadServer(settings, clock=lambda: holder["t"].now) as server,
+        ThreadServer(settings, clock=lambda: holder["t"].now if holder else T0) as server,
         httpx.Client(base_url=server.url, timeout=60) as http,
     ):
         tower = holder["t"] = CycleTower(server, http, load_slas(None, stages=stages_of(models)))
@@ -122,6 +123,40 @@ def oncall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CycleTower]:
         assert answer["accepted"] == len(oncall_data.QUEUE_SAMPLES), answer
         tower.cycle(oncall_data.BREACHED)  # pending (for: 5m)
         tower.cycle(oncall_data.FIRED)
+        yield tower
+
+
+@pytest.fixture(scope="session")
+def extras(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tower]:
+    """A tower with spans, log records, neighbouring orders and queue samples
+    (tests/dashboards/telemetry_data.py), in through the events, OTLP, logs and queues APIs."""
+    settings = Settings(
+        db_path=tmp_path_factory.mktemp("extras") / "tower.duckdb",
+        correlate_every=timedelta(hours=1),
+        sla_every=timedelta(hours=1),
+        ui_refresh=timedelta(hours=1),
+    )
+    with (
+        ThreadServer(settings, clock=lambda: telemetry_data.NOW) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+    ):
+        tower = Tower(server, http)
+        tower.post(telemetry_data.events())
+        for path, body in (
+            ("/v1/traces", telemetry_data.spans()),
+            ("/v1/logs", telemetry_data.logs()),
+            ("/api/v1/queues/samples", telemetry_data.queue_samples()),
+        ):
+            answer = http.post(path, json=body)
+            assert answer.status_code == 200, answer.text
+        answer = http.post(
+            "/api/v1/logs",
+            params={"source": "erp.s4"},
+            content=telemetry_data.ERROR_LINE + "\n",
+            headers={"Content-Type": "text/plain"},
+        )
+        assert answer.status_code == 200 and answer.json()["events"]["accepted"] == 1, answer.text
+        tower.correlate()
         yield tower
 
 
@@ -170,8 +205,12 @@ def browser_context(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def page(browser_context: Any) -> Iterator[Any]:
     """A fresh tab that fails the test on any console error or uncaught page error."""
+    from playwright.sync_api import expect
+
     tab = browser_context.new_page()
     tab.set_default_timeout(20_000)
+    # expect's own 5 s is too short when the machine's cores are shared with other work
+    expect.set_options(timeout=20_000)
     problems: list[str] = []
     tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     tab.on("pageerror", lambda exc: problems.append(str(exc)))
