@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,31 +15,38 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.trace.export import SpanExporter
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from pydantic import BaseModel
 
 import alerts.api
 import collector.api
 import collector.edi_api
 import collector.logs_api
 import collector.otlp_api
+import collector.webhooks_api
 import correlator.api
+import exceptions.api
 import queues.api
 import sla.api
 from adapters.derive import load_otlp_rules
 from adapters.logs import load_log_rules
+from adapters.mapping_files import load_mappings
 from adapters.prometheus import PrometheusRules, load_prometheus_rules
 from adapters.registry import build_registry
 from alerts import jobs as alert_jobs
 from alerts.models import AlertingConfig, load_alerting
-from collector import service as collector_service
 from collector.metrics import IngestMetrics
 from collector.pipeline import Collector
 from collector.telemetry import Telemetry
-from collector.writer import Writer
+from collector.writer import CommitStats, Writer
 from correlator import jobs as correlator_jobs
 from correlator.models import ModelSet, load_models
 from dashboards import Ui
+from exceptions import jobs as exception_jobs
+from exceptions import replay as replay_settings
+from exceptions.routing import load_routing
+from exceptions.timeline import writer_sink
 from queues import jobs as queue_jobs
 from sla.jobs import stages_of
 from sla.models import SlaFile, load_slas
@@ -45,23 +54,36 @@ from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
 from tower.model import Event, RelatedObject
+from tower.selfobs import Health
+from tower.selfobs import start as start_selfobs
+from tower.selfobs.jobs import sample_job, watch_jobs
 from tower.settings import Settings
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
+# FastAPI (0.16x) traces every request through the global tracer provider once one is set. The
+# tower's own spans are per batch and per run (tower/selfobs); request spans would add cost on
+# the ingest path, and with the tower as its own OTLP endpoint each export would make the span
+# that the next export carries, for ever. Older FastAPI has no such option.
+NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
-class Health(BaseModel):
-    status: str
-    schema_version: int
-    events: int
-    last_seq: int
-    writer_queue_events: int
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    span_exporters: Sequence[SpanExporter] = (),
+    metric_readers: Sequence[MetricReader] = (),
+) -> FastAPI:
+    """The tower as an ASGI app. Nothing starts until the app's lifespan begins.
 
-
-def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
-    """The tower as an ASGI app. Nothing starts until the app's lifespan begins."""
+    `span_exporters` and `metric_readers` also receive the tower's own spans and metrics (tests).
+    """
     registry = CollectorRegistry()
     metrics = IngestMetrics(registry)
     models = load_models(settings.journey_models_dir)  # a bad model file fails here, at start
@@ -73,7 +95,13 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         log_rules=load_log_rules(settings.log_rules_path),
     )
     prometheus_rules = load_prometheus_rules(settings.prometheus_rules_path)
+    webhook_mappings = load_mappings(settings.webhook_mappings_dir)  # a bad mapping fails here
     poll_targets = queue_jobs.PollTargets.from_settings(settings)
+    exceptions_config = exception_jobs.ExceptionsConfig.from_settings(
+        settings,
+        routing=load_routing(settings.exceptions_routing_path),  # a bad rule fails here
+        log_rules=load_log_rules(settings.log_rules_path),
+    )
     ui = Ui(zones=settings.facility_zones, refresh=settings.ui_refresh, models=models)
 
     @asynccontextmanager
@@ -83,13 +111,28 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
             memory_limit=settings.duckdb_memory_limit,
             threads=settings.duckdb_threads,
         )
+
+        def on_commit(stats: CommitStats) -> None:
+            metrics.on_commit(stats)
+            obs.monitor.committed(clock())  # defined below, before the writer starts
+
         writer = Writer(
             store,
             max_queued_events=settings.writer_queue_max_events,
             max_commit_events=settings.commit_max_events,
             retry_after_seconds=settings.retry_after_seconds,
-            on_commit=metrics.on_commit,
+            on_commit=on_commit,
         )
+        obs = start_selfobs(
+            settings,
+            store=store,
+            writer=writer,
+            clock=clock,
+            registry=registry,
+            span_exporters=span_exporters,
+            extra_metric_readers=metric_readers,
+        )
+        app.state.selfobs = obs
         writer.start()
         metrics.queue_depth.set_function(lambda: writer.queued_events)
         app.state.store = store
@@ -98,12 +141,22 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         app.state.sla_definitions = slas
         app.state.alerting = alerting  # GET /api/v1/alerts marks inhibited alerts with its rules
         app.state.prometheus_rules = prometheus_rules
+        app.state.exceptions = exceptions_config
+        # replays (API and Exceptions page) publish through these, and show on the journeys
+        replay_settings.attach(
+            store,
+            dataclasses.replace(
+                exceptions_config.replay,
+                events=writer_sink(store=store, writer=writer, clock=clock),
+            ),
+        )
         app.state.collector = Collector(
             store=store,
             writer=writer,
             metrics=metrics,
             max_body_bytes=settings.max_body_bytes,
             clock=clock,
+            on_batch=obs.metrics.batch,
         )
         app.state.telemetry = Telemetry(
             store=store,
@@ -153,6 +206,26 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
                 max_instances=1,
                 coalesce=True,
             )
+        scheduler.add_job(
+            _exceptions,
+            "interval",
+            args=[store, exceptions_config, clock],
+            seconds=settings.exceptions_every.total_seconds(),
+            id="exceptions",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            sample_job,
+            "interval",
+            args=[store, obs.monitor, clock, settings.selfobs_keep],
+            seconds=settings.selfobs_sample_every.total_seconds(),
+            id="selfobs_sample",
+            max_instances=1,
+            coalesce=True,
+        )
+        watch_jobs(scheduler, obs.jobs)  # every job's runs recorded, for health
+        app.state.scheduler = scheduler
         scheduler.start()
         log.info(
             "tower ready: db=%s schema=%d events up to seq %d",
@@ -165,6 +238,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         finally:
             ui.close()
             scheduler.shutdown(wait=True)
+            obs.stop()  # a last export of the tower's own spans and metrics
             writer.stop()
             store.close()
 
@@ -173,6 +247,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         version="0.1.0",
         summary="Every order and stock hop across ERP, WMS, OMS, EDI and middleware.",
         lifespan=lifespan,
+        **NO_NATIVE_TELEMETRY,
     )
     app.include_router(collector.api.router)
     app.include_router(correlator.api.router)
@@ -182,6 +257,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.include_router(collector.logs_api.router)
     app.include_router(queues.api.router)
     app.include_router(collector.edi_api.router)
+    app.include_router(collector.webhooks_api.router)
+    app.include_router(exceptions.api.router)
+    app.state.webhook_mappings = webhook_mappings
     app.mount("/ui", ui, name="ui")  # Dash (WSGI) in a thread pool: dashboards/mount.py
 
     @app.exception_handler(RequestValidationError)
@@ -208,20 +286,26 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
             headers=exc.headers,
         )
 
-    @app.get("/api/v1/health", tags=["operations"], response_model=Health)
+    @app.get(
+        "/api/v1/health",
+        tags=["operations"],
+        response_model=Health,
+        responses={503: {"model": Health, "description": "A part is failing (see parts)."}},
+    )
     def health(request: Request, response: Response) -> Health:
-        """Is the tower up, which schema does it run, how much does it hold."""
-        ingest: Collector = request.app.state.collector
-        alive = ingest.writer.is_alive
-        if not alive:
-            response.status_code = 503
-        return Health(
-            status="ok" if alive else "writer stopped",
-            schema_version=ingest.store.schema_version,
-            events=collector_service.count_events(store=ingest.store),
-            last_seq=ingest.writer.last_seq,
-            writer_queue_events=ingest.writer.queued_events,
+        """Each part (writer, correlator, jobs, receivers, storage) with its lag and last success.
+
+        503 when any part is failing, so a load balancer or a Kubernetes probe can act.
+        """
+        state = request.app.state
+        report: Health = state.selfobs.monitor.health(
+            now=state.clock(),
+            schema_version=state.store.schema_version,
+            scheduler_running=state.scheduler.running,
         )
+        if report.status != "ok":
+            response.status_code = 503
+        return report
 
     @app.get("/metrics", tags=["operations"], include_in_schema=True)
     def prometheus_metrics() -> Response:
@@ -253,6 +337,7 @@ def _checkpoint(store: Store, wal_bytes: int) -> None:
             log.info("checkpointed the WAL into %s", store.path)
     except StorageError:
         log.warning("background checkpoint failed; will retry", exc_info=True)
+        raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs
 
 
 def _correlate(store: Store, models: ModelSet, batch_size: int) -> None:
@@ -260,6 +345,7 @@ def _correlate(store: Store, models: ModelSet, batch_size: int) -> None:
         correlator_jobs.run_once(store=store, models=models, batch_size=batch_size)
     except StorageError:
         log.warning("correlator run failed; the next run retries from the watermark", exc_info=True)
+        raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs
 
 
 def _alerts_cycle(
@@ -275,6 +361,7 @@ def _alerts_cycle(
         )
     except StorageError:
         log.warning("SLA/alert cycle failed; the next run evaluates afresh", exc_info=True)
+        raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs
 
 
 def _poll_queues(
@@ -284,3 +371,12 @@ def _poll_queues(
         queue_jobs.run_once(store=store, targets=targets, rules=rules, now=clock())
     except StorageError:
         log.warning("queue poll could not store its samples; the next poll retries", exc_info=True)
+        raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs
+
+
+def _exceptions(store: Store, config: exception_jobs.ExceptionsConfig, clock: Clock) -> None:
+    try:
+        exception_jobs.run_once(store=store, config=config, now=clock())
+    except StorageError:
+        log.warning("exceptions run failed; the next run carries on", exc_info=True)
+        raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,11 @@ class Settings(BaseSettings):
     prometheus_rules_path: Path | None = Field(
         None, description="Prometheus queue rules YAML replacing adapters/rules/prometheus.yaml."
     )
+    webhook_mappings_dir: Path | None = Field(
+        None,
+        description="A folder of webhook mapping YAML files added to the shipped "
+        "adapters/webhooks (same name: the folder's wins).",
+    )
     queue_poll_every: Duration = Field(
         timedelta(seconds=15), description="How often brokers and scrape targets are polled."
     )
@@ -100,4 +106,70 @@ class Settings(BaseSettings):
     )
     ui_refresh: Duration = Field(
         timedelta(seconds=30), description="How often the dashboards at /ui refresh their data."
+    )
+    # -- the tower watching itself (tower/selfobs, docs/operations.md "Watching the tower itself")
+    telemetry: Literal["off", "console", "otlp"] = Field(
+        "off",
+        description="Where the tower's own spans and metrics go: nowhere, stdout, or OTLP/HTTP "
+        "to telemetry_endpoint.",
+    )
+    telemetry_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP base URL (…/v1/traces and …/v1/metrics are appended); unset: the "
+        "tower's own receiver at http://host:port, so it is its own first source.",
+    )
+    telemetry_export_every: Duration = Field(
+        timedelta(seconds=30), description="How often the tower's own metrics are exported."
+    )
+    telemetry_service_name: str = Field(
+        "control-tower", description="service.name of the tower's own spans and metrics."
+    )
+    health_correlator_max_lag: Duration = Field(
+        timedelta(minutes=5),
+        description="Health fails when the oldest event not yet stitched has waited longer.",
+    )
+    health_job_missed_intervals: int = Field(
+        3, ge=1, description="Health fails for a job with no success for this many intervals."
+    )
+    health_job_grace: Duration = Field(
+        timedelta(minutes=1),
+        description="...but never sooner than this after its last success (fast jobs).",
+    )
+    health_min_disk_free: float = Field(
+        0.05, ge=0, le=1, description="Health fails when the database's disk has less free."
+    )
+    health_receiver_window: Duration = Field(
+        timedelta(minutes=15),
+        description="A receiver fails health when its latest attempt in this window failed.",
+    )
+    selfobs_sample_every: Duration = Field(
+        timedelta(minutes=1), description="How often the tower's figures go to its history."
+    )
+    selfobs_keep: Duration = Field(
+        timedelta(days=7), description="How long the tower keeps the history of its figures."
+    )
+    exceptions_routing_path: Path | None = Field(
+        None, description="Exception routing rules YAML replacing exceptions/routing.yaml."
+    )
+    exceptions_every: Duration = Field(
+        timedelta(seconds=15),
+        description="How often error events and dead-letter queues become exceptions.",
+    )
+    dead_letter_queues: list[str] = Field(
+        default_factory=list,
+        description="Dead-letter queues to read on every RabbitMQ of TOWER_RABBITMQ_URLS, as "
+        "'vhost/queue' with the vhost URL-encoded ('%2F/orders.dlq'), a JSON list.",
+    )
+    dead_letter_peek: int = Field(
+        500, ge=1, description="Most messages read (and put back) from one dead-letter queue."
+    )
+    replay_rate_per_second: float = Field(
+        20.0, gt=0, description="Most messages a replay publishes per second."
+    )
+    replay_max_messages: int = Field(1000, ge=1, description="Most messages one replay takes.")
+    replay_plan_ttl: Duration = Field(
+        timedelta(minutes=10), description="How long a replay plan waits for its confirmation."
+    )
+    replay_remove_from_queue: bool = Field(
+        True, description="Take replayed messages out of their dead-letter queue (safely)."
     )

@@ -9,10 +9,11 @@ import sys
 
 from tower.cli.base import app
 from tower.cli import serve, journeys, sla, demo
+from tower.cli import status
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (serve, journeys, sla, demo)  # imported for their @app.command registrations
+_COMMANDS = (serve, journeys, sla, demo, status)  # imported for their @app.command registrations
 
 
 def main() -> None:

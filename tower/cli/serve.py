@@ -57,7 +57,8 @@ def ingest(
     file_format: Annotated[
         str,
         typer.Option(
-            "--format", help="events (NDJSON or JSON events), log (log lines) or x12 (EDI)."
+            "--format",
+            help="events (NDJSON or JSON events), log (log lines), x12 or edifact (EDI).",
         ),
     ] = "events",
     source: Annotated[
@@ -88,12 +89,12 @@ def ingest(
             raise typer.Exit(2)
         endpoint = str(httpx.URL(url.rstrip("/") + "/api/v1/logs", params={"source": source}))
         send = send_log_file
-    elif file_format == "x12":
+    elif file_format in ("x12", "edifact"):  # one endpoint; it tells the two apart
         params = {"source": source} if source else None
         endpoint = str(httpx.URL(url.rstrip("/") + "/api/v1/edi", params=params))
         send = send_edi_file
     elif file_format != "events":
-        console.print(f"[red]--format must be events, log or x12, not {file_format!r}")
+        console.print(f"[red]--format must be events, log, x12 or edifact, not {file_format!r}")
         raise typer.Exit(2)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
