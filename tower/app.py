@@ -24,6 +24,7 @@ import collector.otlp_api
 import correlator.api
 import queues.api
 import sla.api
+import tower.access.api
 from adapters.derive import load_otlp_rules
 from adapters.logs import load_log_rules
 from adapters.prometheus import PrometheusRules, load_prometheus_rules
@@ -41,6 +42,8 @@ from dashboards import Ui
 from queues import jobs as queue_jobs
 from sla.jobs import stages_of
 from sla.models import SlaFile, load_slas
+from tower.access.keys import KeyStore
+from tower.access.middleware import RequireApiKey
 from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
@@ -75,6 +78,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     prometheus_rules = load_prometheus_rules(settings.prometheus_rules_path)
     poll_targets = queue_jobs.PollTargets.from_settings(settings)
     ui = Ui(zones=settings.facility_zones, refresh=settings.ui_refresh, models=models)
+    bootstrap_key = (
+        settings.bootstrap_admin_key.get_secret_value() if settings.bootstrap_admin_key else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,6 +100,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         metrics.queue_depth.set_function(lambda: writer.queued_events)
         app.state.store = store
         app.state.clock = clock
+        app.state.keys = KeyStore(store, bootstrap_key=bootstrap_key, clock=clock)
         ui.open(store=store, clock=clock)  # the dashboards read the same store
         app.state.sla_definitions = slas
         app.state.alerting = alerting  # GET /api/v1/alerts marks inhibited alerts with its rules
@@ -153,6 +160,9 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
                 max_instances=1,
                 coalesce=True,
             )
+        scheduler.add_job(
+            app.state.keys.flush_usage, "interval", seconds=60, id="api_key_usage", coalesce=True
+        )
         scheduler.start()
         log.info(
             "tower ready: db=%s schema=%d events up to seq %d",
@@ -182,6 +192,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.include_router(collector.logs_api.router)
     app.include_router(queues.api.router)
     app.include_router(collector.edi_api.router)
+    app.include_router(tower.access.api.router)
+    app.add_middleware(RequireApiKey, enabled=settings.auth_required)
     app.mount("/ui", ui, name="ui")  # Dash (WSGI) in a thread pool: dashboards/mount.py
 
     @app.exception_handler(RequestValidationError)

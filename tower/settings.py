@@ -101,3 +101,14 @@ class Settings(BaseSettings):
     ui_refresh: Duration = Field(
         timedelta(seconds=30), description="How often the dashboards at /ui refresh their data."
     )
+    auth_required: bool = Field(
+        True,
+        description="Every /api/v1 and OTLP request needs an API key with the right scope "
+        "(docs/security.md). Turn off only on a closed network.",
+    )
+    bootstrap_admin_key: SecretStr | None = Field(
+        None,
+        min_length=24,
+        description="An admin key accepted as-is, for the first start: create real keys with "
+        "it (`tower keys create`), then remove it. At least 24 characters.",
+    )

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 
 from tower.cli.base import app
-from tower.cli import serve, journeys, sla, demo
+from tower.cli import serve, journeys, sla, demo, keys
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (serve, journeys, sla, demo)  # imported for their @app.command registrations
+_COMMANDS = (serve, journeys, sla, demo, keys)  # imported for their @app.command registrations
 
 
 def main() -> None:

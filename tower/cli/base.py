@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
-__all__ = ["app", "console", "detail"]
+__all__ = ["ApiKeyOption", "app", "console", "detail"]
 
 app = typer.Typer(
     help="Control Tower: observability and transaction tracing for distributors.",
@@ -13,6 +15,15 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True, soft_wrap=True)  # messages stay one line: greppable
+
+ApiKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        help="An API key with the scope the command needs (docs/security.md).",
+        envvar="TOWER_API_KEY",
+        show_envvar=True,
+    ),
+]
 
 
 def detail(response: object) -> str:
