@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from collector.exceptions import BadBody, BodyTooLarge, UnsupportedContentType
 from collector.fast_check import decode_candidates
+from collector.redaction import Redactor
 from tower.db import Store, load_queries
 from tower.exceptions import StorageError
 from tower.model import EVENT_FIELDS, SYSTEMS
@@ -261,10 +262,24 @@ def prepare(
     content_encoding: str | None,
     max_bytes: int,
     received_at: datetime,
+    redactor: Redactor | None = None,
 ) -> ValidatedBatch:
-    """Decode, split and validate one request body (CPU work: run it off the event loop)."""
+    """Decode, split, validate and redact one request body (CPU work: off the event loop)."""
     body = decode_body(raw, content_encoding=content_encoding, max_bytes=max_bytes)
-    return validate(store, split_items(body, fmt), received_at=received_at)
+    return redact(validate(store, split_items(body, fmt), received_at=received_at), redactor)
+
+
+def redact(batch: ValidatedBatch, redactor: Redactor | None) -> ValidatedBatch:
+    """The batch with personal data replaced in its events and in the raw text of its rejects."""
+    if redactor is None or not redactor.active:
+        return batch
+    rejects = batch.rejects
+    if rejects.num_rows:
+        position = rejects.schema.get_field_index("raw")
+        rejects = rejects.set_column(
+            position, rejects.schema.field(position), redactor.redact_texts(rejects["raw"])
+        )
+    return replace(batch, events=redactor.redact_events(batch.events), rejects=rejects)
 
 
 def _explain(reason: str, raw: str) -> str:

@@ -34,6 +34,7 @@ from alerts.models import AlertingConfig, load_alerting
 from collector import service as collector_service
 from collector.metrics import IngestMetrics
 from collector.pipeline import Collector
+from collector.redaction import Redactor, load_redaction
 from collector.telemetry import Telemetry
 from collector.writer import Writer
 from correlator import jobs as correlator_jobs
@@ -48,6 +49,7 @@ from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
 from tower.model import Event, RelatedObject
+from tower.secrets import installation_secret
 from tower.settings import Settings
 
 __all__ = ["create_app"]
@@ -76,6 +78,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         log_rules=load_log_rules(settings.log_rules_path),
     )
     prometheus_rules = load_prometheus_rules(settings.prometheus_rules_path)
+    redaction = load_redaction(settings.redaction_file)
     poll_targets = queue_jobs.PollTargets.from_settings(settings)
     ui = Ui(zones=settings.facility_zones, refresh=settings.ui_refresh, models=models)
     bootstrap_key = (
@@ -101,6 +104,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         app.state.store = store
         app.state.clock = clock
         app.state.keys = KeyStore(store, bootstrap_key=bootstrap_key, clock=clock)
+        redactor = Redactor(redaction, salt=installation_secret(store, "pii_salt"))
+        app.state.redactor = redactor
         ui.open(store=store, clock=clock)  # the dashboards read the same store
         app.state.sla_definitions = slas
         app.state.alerting = alerting  # GET /api/v1/alerts marks inhibited alerts with its rules
@@ -111,6 +116,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
             metrics=metrics,
             max_body_bytes=settings.max_body_bytes,
             clock=clock,
+            redactor=redactor,
         )
         app.state.telemetry = Telemetry(
             store=store,
@@ -119,6 +125,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
             max_body_bytes=settings.max_body_bytes,
             max_inflight=settings.telemetry_max_inflight,
             clock=clock,
+            redactor=redactor,
         )
         # APScheduler logs two INFO lines per run: every 2 s with the correlator. Keep warnings.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)

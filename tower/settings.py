@@ -112,3 +112,8 @@ class Settings(BaseSettings):
         description="An admin key accepted as-is, for the first start: create real keys with "
         "it (`tower keys create`), then remove it. At least 24 characters.",
     )
+    redaction_file: Path | None = Field(
+        None,
+        description="PII redaction rules (YAML) replacing the shipped collector/redaction.yaml; "
+        "`rules: []` turns redaction off.",
+    )
