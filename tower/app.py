@@ -25,6 +25,8 @@ import correlator.api
 import queues.api
 import sla.api
 import tower.access.api
+import tower.access.login
+import tower.access.users_api
 from adapters.derive import load_otlp_rules
 from adapters.logs import load_log_rules
 from adapters.prometheus import PrometheusRules, load_prometheus_rules
@@ -44,7 +46,9 @@ from queues import jobs as queue_jobs
 from sla.jobs import stages_of
 from sla.models import SlaFile, load_slas
 from tower.access.keys import KeyStore
+from tower.access.login import RequireLogin
 from tower.access.middleware import RequireApiKey
+from tower.access.users import UserStore
 from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
@@ -104,6 +108,12 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         app.state.store = store
         app.state.clock = clock
         app.state.keys = KeyStore(store, bootstrap_key=bootstrap_key, clock=clock)
+        app.state.users = UserStore(
+            store,
+            session_key=installation_secret(store, "session_key"),
+            session_seconds=settings.ui_session.total_seconds(),
+            clock=clock,
+        )
         redactor = Redactor(redaction, salt=installation_secret(store, "pii_salt"))
         app.state.redactor = redactor
         ui.open(store=store, clock=clock)  # the dashboards read the same store
@@ -200,7 +210,10 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.include_router(queues.api.router)
     app.include_router(collector.edi_api.router)
     app.include_router(tower.access.api.router)
+    app.include_router(tower.access.users_api.router)
+    app.include_router(tower.access.login.router)
     app.add_middleware(RequireApiKey, enabled=settings.auth_required)
+    app.add_middleware(RequireLogin, enabled=settings.auth_required)
     app.mount("/ui", ui, name="ui")  # Dash (WSGI) in a thread pool: dashboards/mount.py
 
     @app.exception_handler(RequestValidationError)

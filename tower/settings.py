@@ -117,3 +117,6 @@ class Settings(BaseSettings):
         description="PII redaction rules (YAML) replacing the shipped collector/redaction.yaml; "
         "`rules: []` turns redaction off.",
     )
+    ui_session: Duration = Field(
+        timedelta(hours=12), description="How long a dashboard sign-in lasts before asking again."
+    )

@@ -29,7 +29,7 @@ def required_scope(method: str, path: str) -> Scope | None:
         return Scope.INGEST
     if not path.startswith(API) or path.startswith(OPEN):
         return None
-    if path.startswith("/api/v1/keys"):
+    if path.startswith(("/api/v1/keys", "/api/v1/users")):
         return Scope.ADMIN
     if method in READ_METHODS:
         return Scope.READ

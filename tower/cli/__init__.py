@@ -8,11 +8,18 @@ from __future__ import annotations
 import sys
 
 from tower.cli.base import app
-from tower.cli import serve, journeys, sla, demo, keys
+from tower.cli import serve, journeys, sla, demo, keys, users
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (serve, journeys, sla, demo, keys)  # imported for their @app.command registrations
+_COMMANDS = (
+    serve,
+    journeys,
+    sla,
+    demo,
+    keys,
+    users,
+)  # imported for their @app.command registrations
 
 
 def main() -> None:

@@ -118,22 +118,32 @@ def demo(
 
 
 def _demo_keys(settings: Settings) -> dict[str, str]:
-    """The demo's ingest, read and admin keys: kept beside its database, made on first start."""
+    """The demo's ingest, read and admin keys and its dashboard admin: kept beside its database,
+    made on first start."""
+    import secrets
+
     from tower.access.keys import KeyStore, Scope
+    from tower.access.users import Role, UserStore
     from tower.db import Store
+    from tower.secrets import installation_secret
 
     path = _keys_path(settings.db_path)
     store = Store(settings.db_path)
     try:
         keys = KeyStore(store)
+        users = UserStore(store, session_key=installation_secret(store, "session_key"))
         if path.exists():
             kept: dict[str, str] = json.loads(path.read_text())
-            if all(keys.authenticate(kept.get(scope, "")) for scope in Scope):
+            if all(keys.authenticate(kept.get(scope, "")) for scope in Scope) and users.sign_in(
+                kept.get("ui_user", ""), kept.get("ui_password", "")
+            ):
                 return kept
         made = {
             str(scope): keys.create(f"demo-{scope}", [scope], created_by="tower demo").key
             for scope in Scope
         }
+        made |= {"ui_user": "demo", "ui_password": secrets.token_urlsafe(12)}
+        users.upsert(made["ui_user"], Role.ADMIN, made["ui_password"])
     finally:
         store.close()
     path.write_text(json.dumps(made, indent=2) + "\n")
@@ -149,6 +159,7 @@ def _keys_help(keys: dict[str, str], base: str, db: Path) -> str:
     if not keys:
         return "  API keys     off (TOWER_AUTH_REQUIRED=false)\n"
     return (
+        f"  sign in      {base}/login as {keys['ui_user']} / {keys['ui_password']}\n"
         f"  API keys     in {_keys_path(db)} (ingest, read, admin); for example\n"
         f"               export TOWER_API_KEY={keys['read']}\n"
         f'               curl -H "Authorization: Bearer $TOWER_API_KEY" {base}/api/v1/journeys\n'

@@ -3,38 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from tower.access.client import auth_headers
-from tower.cli.base import ApiKeyOption, app, console, detail
+from tower.cli.base import DEFAULT_URL, ApiKeyOption, UrlOption, app, call_api, console
 
 keys_app = typer.Typer(
     help="API keys with scopes (ingest, read, admin). Needs an admin key (TOWER_API_KEY).",
     no_args_is_help=True,
 )
 app.add_typer(keys_app, name="keys")
-
-UrlOption = Annotated[str, typer.Option(help="The tower's base URL.", envvar="TOWER_URL")]
-DEFAULT_URL = "http://127.0.0.1:8000"
-
-
-def _call(method: str, url: str, path: str, api_key: str | None, **kwargs: Any) -> Any:
-    import httpx
-
-    try:
-        with httpx.Client(base_url=url, timeout=30, headers=auth_headers(api_key)) as http:
-            response = http.request(method, path, **kwargs)
-    except httpx.HTTPError as exc:
-        console.print(f"[red]could not reach {url}: {exc}")
-        raise typer.Exit(2) from exc
-    if response.status_code >= 400:
-        console.print(f"[red]{response.status_code}: {detail(response)}")
-        raise typer.Exit(1)
-    return response.json() if response.content else None
 
 
 @keys_app.command("create")
@@ -48,7 +29,7 @@ def create(
     api_key: ApiKeyOption = None,
 ) -> None:
     """Create a key and print it. It is shown only this once: only its hash is stored."""
-    made = _call("POST", url, "/api/v1/keys", api_key, json={"name": name, "scopes": scope})
+    made = call_api("POST", url, "/api/v1/keys", api_key, json={"name": name, "scopes": scope})
     console.print(
         f"created key {made['key_id']} ({made['name']}, {', '.join(made['scopes'])}); "
         "store it now, it is not shown again:"
@@ -59,7 +40,7 @@ def create(
 @keys_app.command("list")
 def list_keys(url: UrlOption = DEFAULT_URL, api_key: ApiKeyOption = None) -> None:
     """Every key, active and revoked, with its scopes and when it was last used."""
-    rows = _call("GET", url, "/api/v1/keys", api_key)
+    rows = call_api("GET", url, "/api/v1/keys", api_key)
     table = Table("key id", "name", "scopes", "created", "by", "last used", "revoked")
     for row in rows:
         table.add_row(
@@ -82,5 +63,5 @@ def revoke(
     api_key: ApiKeyOption = None,
 ) -> None:
     """Revoke a key: the tower refuses it from the next request on."""
-    _call("DELETE", url, f"/api/v1/keys/{key_id}", api_key)
+    call_api("DELETE", url, f"/api/v1/keys/{key_id}", api_key)
     console.print(f"revoked key {key_id}")
