@@ -27,6 +27,7 @@ import sla.api
 import tower.access.api
 import tower.access.login
 import tower.access.users_api
+import tower.backup_api
 from adapters.derive import load_otlp_rules
 from adapters.logs import load_log_rules
 from adapters.prometheus import PrometheusRules, load_prometheus_rules
@@ -107,6 +108,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         metrics.queue_depth.set_function(lambda: writer.queued_events)
         app.state.store = store
         app.state.clock = clock
+        app.state.backup_dir = settings.backup_dir or settings.db_path.parent / "backups"
         app.state.keys = KeyStore(store, bootstrap_key=bootstrap_key, clock=clock)
         app.state.users = UserStore(
             store,
@@ -212,6 +214,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     app.include_router(tower.access.api.router)
     app.include_router(tower.access.users_api.router)
     app.include_router(tower.access.login.router)
+    app.include_router(tower.backup_api.router)
     app.add_middleware(RequireApiKey, enabled=settings.auth_required)
     app.add_middleware(RequireLogin, enabled=settings.auth_required)
     app.mount("/ui", ui, name="ui")  # Dash (WSGI) in a thread pool: dashboards/mount.py

@@ -120,3 +120,6 @@ class Settings(BaseSettings):
     ui_session: Duration = Field(
         timedelta(hours=12), description="How long a dashboard sign-in lasts before asking again."
     )
+    backup_dir: Path | None = Field(
+        None, description="Where `tower backup` writes; a backups/ folder beside db_path if unset."
+    )

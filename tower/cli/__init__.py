@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from tower.cli.base import app
-from tower.cli import serve, journeys, sla, demo, keys, users
+from tower.cli import serve, journeys, sla, demo, keys, users, backup
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ _COMMANDS = (
     demo,
     keys,
     users,
+    backup,
 )  # imported for their @app.command registrations
 
 
