@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -54,6 +55,8 @@ from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
 from tower.model import Event, RelatedObject
+from tower.retention.jobs import Policy
+from tower.retention.jobs import run_once as retention_run_once
 from tower.secrets import installation_secret
 from tower.settings import Settings
 
@@ -84,6 +87,13 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     )
     prometheus_rules = load_prometheus_rules(settings.prometheus_rules_path)
     redaction = load_redaction(settings.redaction_file)
+    retention_policy = Policy(
+        events=settings.retention_events,
+        telemetry=settings.retention_telemetry,
+        queue_samples=settings.retention_queue_samples,
+        rejects=settings.retention_rejects,
+        history=settings.retention_history,
+    )
     poll_targets = queue_jobs.PollTargets.from_settings(settings)
     ui = Ui(zones=settings.facility_zones, refresh=settings.ui_refresh, models=models)
     bootstrap_key = (
@@ -109,6 +119,7 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
         app.state.store = store
         app.state.clock = clock
         app.state.backup_dir = settings.backup_dir or settings.db_path.parent / "backups"
+        app.state.archive_dir = settings.archive_dir or settings.db_path.parent / "archive"
         app.state.keys = KeyStore(store, bootstrap_key=bootstrap_key, clock=clock)
         app.state.users = UserStore(
             store,
@@ -179,6 +190,15 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
                 max_instances=1,
                 coalesce=True,
             )
+        scheduler.add_job(
+            _retention,
+            "interval",
+            args=[store, retention_policy, app.state.archive_dir, clock],
+            seconds=settings.retention_every.total_seconds(),
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.add_job(
             app.state.keys.flush_usage, "interval", seconds=60, id="api_key_usage", coalesce=True
         )
@@ -288,6 +308,13 @@ def _checkpoint(store: Store, wal_bytes: int) -> None:
             log.info("checkpointed the WAL into %s", store.path)
     except StorageError:
         log.warning("background checkpoint failed; will retry", exc_info=True)
+
+
+def _retention(store: Store, policy: Policy, archive_dir: Path, clock: Clock) -> None:
+    try:
+        retention_run_once(store=store, policy=policy, archive_dir=archive_dir, now=clock())
+    except StorageError:
+        log.warning("retention run failed; the next run retries", exc_info=True)
 
 
 def _correlate(store: Store, models: ModelSet, batch_size: int) -> None:

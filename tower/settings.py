@@ -123,3 +123,25 @@ class Settings(BaseSettings):
     backup_dir: Path | None = Field(
         None, description="Where `tower backup` writes; a backups/ folder beside db_path if unset."
     )
+    retention_events: Duration = Field(
+        timedelta(days=90),
+        description="Raw events older than this, of journeys idle as long, move to Parquet.",
+    )
+    retention_telemetry: Duration = Field(
+        timedelta(days=14), description="Spans and log records move to Parquet; metric points go."
+    )
+    retention_queue_samples: Duration = Field(
+        timedelta(days=14), description="Queue samples older than this are deleted."
+    )
+    retention_rejects: Duration = Field(
+        timedelta(days=30), description="Refused items older than this are deleted."
+    )
+    retention_history: Duration = Field(
+        timedelta(days=400), description="Alert history and delivery attempts are kept this long."
+    )
+    retention_every: Duration = Field(
+        timedelta(hours=1), description="How often the retention job runs."
+    )
+    archive_dir: Path | None = Field(
+        None, description="Where old data goes as Parquet; an archive/ folder beside db_path."
+    )
