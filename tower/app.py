@@ -257,10 +257,14 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     async def tower_error(_: Request, exc: TowerError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("%s: %s", exc.code, exc.detail)
+        headers = exc.headers
+        if exc.status_code == 503 and "Retry-After" not in headers:
+            # a failed write (disk full, I/O error) may pass: tell clients when to try again
+            headers = {**headers, "Retry-After": str(settings.retry_after_seconds)}
         return JSONResponse(
             {"error": exc.code, "detail": exc.detail},
             status_code=exc.status_code,
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.get("/api/v1/health", tags=["operations"], response_model=Health)
