@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench clean browsers
+.PHONY: run test lint bench clean browsers fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## fuzz: the fuzz tests of `make test` with many more inputs (every endpoint, the search language)
+fuzz: $(STAMP)
+	TOWER_FUZZ_EXAMPLES=$${TOWER_FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/fuzz
 
 ## bench: performance figures against their ceilings (never part of `make test`)
 bench: $(STAMP)

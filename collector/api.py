@@ -101,6 +101,7 @@ class RejectPage(BaseModel):
 
 @router.get("/events", response_model=EventPage)
 def get_events(
+    request: Request,
     collector: CollectorDep,
     key: Annotated[str | None, Query(description="Any identifier value, e.g. W-1001.")] = None,
     namespace: Annotated[str | None, Query(description="Limit `key` to one namespace.")] = None,
@@ -116,6 +117,9 @@ def get_events(
     until: Annotated[AwareDatetime | None, Query(description="occurred_at < until")] = None,
     cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
+    archive: Annotated[
+        bool, Query(description="Also search events the retention job moved to Parquet.")
+    ] = False,
 ) -> EventPage:
     """Stored events matching every filter, newest first."""
     rows, next_seq = service.list_events(
@@ -132,6 +136,7 @@ def get_events(
         until=until,
         before_seq=int(cursor) if cursor else None,
         limit=limit,
+        archive_dir=request.app.state.archive_dir if archive else None,
     )
     return EventPage(items=rows, next_cursor=None if next_seq is None else str(next_seq))
 

@@ -11,8 +11,9 @@ from opentelemetry import trace
 from starlette.concurrency import run_in_threadpool
 
 from collector.exceptions import BadBody, BodyTooLarge, WriterBusy
-from collector.ingest import body_format, prepare, unreadable_body
+from collector.ingest import body_format, prepare, redact, unreadable_body
 from collector.metrics import IngestMetrics
+from collector.redaction import Redactor
 from collector.writer import Writer
 from tower.clock import Clock, utc_now
 from tower.db import Store
@@ -54,7 +55,9 @@ class Collector:
         max_body_bytes: int,
         clock: Clock = utc_now,
         on_batch: BatchHook | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
+        self.redactor = redactor
         self.store = store
         self.writer = writer
         self.metrics = metrics
@@ -125,10 +128,13 @@ class Collector:
                     content_encoding=content_encoding,
                     max_bytes=self.max_body_bytes,
                     received_at=received_at,
+                    redactor=self.redactor,
                 )
             )
         except BadBody as exc:
-            unreadable = unreadable_body(raw, exc.detail, received_at=received_at)
+            unreadable = redact(
+                unreadable_body(raw, exc.detail, received_at=received_at), self.redactor
+            )
             await asyncio.wrap_future(self.writer.submit(unreadable, request_id=request_id))
             self.metrics.rejected.inc()
             raise

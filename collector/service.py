@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from tower.db import Store, load_queries
+from tower.retention.search import archived_events, merge_newest_first
 
 __all__ = ["count_events", "list_events", "list_rejects"]
 
@@ -36,8 +38,12 @@ def list_events(
     until: datetime | None = None,
     before_seq: int | None = None,
     limit: int = 100,
+    archive_dir: Path | None = None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Events matching every given filter, newest committed first; and the next page's cursor."""
+    """Events matching every given filter, newest committed first; and the next page's cursor.
+
+    With `archive_dir`, events the retention job moved to Parquet are searched too.
+    """
     params = {
         "key": key,
         "namespace": namespace,
@@ -53,6 +59,8 @@ def list_events(
         "limit": limit + 1,
     }
     rows = store.query(SQL["list_events"], params, doing="listing events")
+    if archive_dir is not None:
+        rows = merge_newest_first(rows, archived_events(store, archive_dir, params), limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     for row in rows:

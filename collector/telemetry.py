@@ -21,7 +21,8 @@ from adapters.otlp import OtlpDecodeError
 from adapters.records import LogRecord, MetricPoint, Rejected, Span
 from adapters.registry import ParseContext, ParseResult, Registry
 from collector.exceptions import BadBody, WriterBusy
-from collector.ingest import Item, ValidatedBatch, decode_body, validate
+from collector.ingest import Item, ValidatedBatch, decode_body, redact, validate
+from collector.redaction import Redactor, redact_records
 from collector.telemetry_tables import log_records_table, metric_points_table, spans_table
 from collector.writer import Writer
 from tower.clock import Clock, utc_now
@@ -66,7 +67,9 @@ class Telemetry:
         max_body_bytes: int,
         max_inflight: int = 16,
         clock: Clock = utc_now,
+        redactor: Redactor | None = None,
     ) -> None:
+        self.redactor = redactor
         self.store = store
         self.writer = writer
         self.registry = registry
@@ -170,12 +173,13 @@ class Telemetry:
         if parsed.events:
             lines = event_dicts(parsed.events)
             items = [Item(i, None, line.decode()) for i, line in enumerate(lines)]
-            batch = validate(self.store, items, received_at=received_at)
+            batch = redact(validate(self.store, items, received_at=received_at), self.redactor)
             refused = set(batch.rejects["batch_index"].to_pylist())
             if refused:  # a record whose event was refused links to nothing
                 bad_ids = {parsed.events[i].event_id for i in refused}
                 parsed.derived = [None if d in bad_ids else d for d in parsed.derived]
         kind, table = _table(parsed, received_at=received_at, request_id=request_id)
+        table = redact_records(table, self.redactor)
         return _Prepared(parsed=parsed, batch=batch, table=table, kind=kind)
 
     def _store_records(self, kind: str, table: pa.Table) -> None:

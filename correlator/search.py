@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +56,15 @@ class CompiledQuery:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def compile_query(text: str) -> CompiledQuery:
-    """SQL condition and parameters for a search string. Raises SearchSyntaxError."""
+IdForms = Callable[[str], list[str]]
+
+
+def compile_query(text: str, *, id_forms: IdForms | None = None) -> CompiledQuery:
+    """SQL condition and parameters for a search string. Raises SearchSyntaxError.
+
+    `id_forms` gives the stored forms of a searched ID besides itself (collector/redaction.py:
+    a hashed e-mail address is found by the address).
+    """
     try:
         tokens = shlex.split(text)
     except ValueError as exc:
@@ -71,14 +79,14 @@ def compile_query(text: str) -> CompiledQuery:
                 raise SearchSyntaxError("OR needs a term on each side")
             groups.append([])
             continue
-        groups[-1].append(_term(token, params))
+        groups[-1].append(_term(token, params, id_forms))
     if not groups[-1]:
         raise SearchSyntaxError("OR needs a term on each side")
     where = " OR ".join("(" + " AND ".join(group) + ")" for group in groups)
     return CompiledQuery(where=where, params=params)
 
 
-def _term(token: str, params: dict[str, Any]) -> str:
+def _term(token: str, params: dict[str, Any], id_forms: IdForms | None) -> str:
     negate = token.startswith("-") and len(token) > 1
     body = token[1:] if negate else token
     name, sep, value = body.partition(":")
@@ -103,10 +111,18 @@ def _term(token: str, params: dict[str, Any]) -> str:
         namespace = f"namespace = $ns{len(params) - 1}"
         body = value
     wildcard = "*" in body
-    params[placeholder[1:]] = _like(body) if wildcard else body
-    op = "LIKE" if wildcard else "="
-    escape = " ESCAPE '\\'" if wildcard else ""
-    sql = ID_MATCH.format(match=f"{namespace} AND value {op} {placeholder}{escape}")
+    if wildcard:
+        params[placeholder[1:]] = _like(body)
+        match = f"{namespace} AND value LIKE {placeholder} ESCAPE '\\'"
+    elif id_forms is not None and len(forms := id_forms(body)) > 1:
+        # OR of equalities, not IN (list): each stays a lookup the planner can use
+        names = [f"{placeholder}_{n}" for n in range(len(forms))]
+        params.update({name[1:]: form for name, form in zip(names, forms, strict=True)})
+        match = f"{namespace} AND (" + " OR ".join(f"value = {name}" for name in names) + ")"
+    else:
+        params[placeholder[1:]] = body
+        match = f"{namespace} AND value = {placeholder}"
+    sql = ID_MATCH.format(match=match)
     return f"NOT ({sql})" if negate else sql
 
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import orjson
 
-from correlator.search import SearchSyntaxError, compile_query
+from correlator.search import IdForms, SearchSyntaxError, compile_query
 from tower.db import Store, load_queries
 
 __all__ = [
@@ -41,10 +41,10 @@ SUMMARY_COLUMNS = (
 
 
 def search_journeys(
-    *, store: Store, q: str, now: datetime, limit: int = 100
+    *, store: Store, q: str, now: datetime, limit: int = 100, id_forms: IdForms | None = None
 ) -> list[dict[str, Any]]:
     """Journeys matching a search string (any ID, or the query language), newest first."""
-    compiled = compile_query(q)
+    compiled = compile_query(q, id_forms=id_forms)
     sql = (
         f"WITH j AS ({SQL['journeys_now']}) SELECT {SUMMARY_COLUMNS} FROM j "
         f"WHERE {compiled.where} ORDER BY j.last_event_at DESC, j.journey_id DESC "

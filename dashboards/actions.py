@@ -14,7 +14,7 @@ from alerts import service
 from alerts.models import AckIn, Matcher, SilenceIn
 from tower.db import Store
 
-__all__ = ["SILENCE_FOR", "ack", "silence"]
+__all__ = ["SILENCE_FOR", "ack", "signed_in", "silence"]
 
 # the durations a silence from the on-call page may last, as offered
 SILENCE_FOR: dict[str, timedelta] = {
@@ -25,7 +25,24 @@ SILENCE_FOR: dict[str, timedelta] = {
 }
 
 
+def signed_in() -> tuple[str, str] | None:
+    """(user, role) of the person signed in, as the tower's login guard passes them on."""
+    from flask import has_request_context, request
+
+    if not has_request_context() or "X-Tower-User" not in request.headers:
+        return None  # sign-in is off (TOWER_AUTH_REQUIRED=false), or no request at all
+    return request.headers["X-Tower-User"], request.headers.get("X-Tower-Role", "viewer")
+
+
 def _who(by: str | None) -> str:
+    user = signed_in()
+    if user is not None:
+        name, role = user
+        if role not in ("operator", "admin"):
+            raise ValueError(
+                f"{name} signs in as a {role}: acknowledging and silencing needs an operator."
+            )
+        return name  # the signed-in user, whatever was typed
     name = (by or "").strip()
     if not name:
         raise ValueError("Type your name first: acks and silences say who made them.")

@@ -33,6 +33,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from collector.client import FileItem, post_batch
 from simulator.records import Emission, FaultRecord, LogLine, QueueSample, TraceRecord, format_time
+from tower.access.client import auth_headers
 
 __all__ = [
     "EventSink",
@@ -69,10 +70,10 @@ class EventSink(Protocol):
 class HttpEventSink:
     """POST /api/v1/events as gzip NDJSON batches, waiting while the tower says it is busy."""
 
-    def __init__(self, url: str, *, timeout: float = 120.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 120.0, api_key: str | None = None) -> None:
         self.url = url.rstrip("/")  # the tower: its other interfaces sit beside this one
         self.endpoint = self.url + "/api/v1/events"
-        self._client = httpx.Client(timeout=timeout)
+        self._client = httpx.Client(timeout=timeout, headers=auth_headers(api_key))
 
     def send(self, events: Sequence[Emission]) -> SendResult:
         items = [FileItem(e.event_id, e.to_json()) for e in events]
@@ -175,12 +176,16 @@ class HttpTelemetrySink:
     EXPORT_SPANS = 2000  # spans per export request
     POST_LINES = 5000  # log lines per request
 
-    def __init__(self, url: str, *, timeout: float = 120.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 120.0, api_key: str | None = None) -> None:
         base = url.rstrip("/")
         self.logs_endpoint = base + "/api/v1/logs"
-        self._client = httpx.Client(timeout=timeout)
+        headers = auth_headers(api_key)
+        self._client = httpx.Client(timeout=timeout, headers=headers)
         self._exporter = OTLPSpanExporter(
-            endpoint=base + "/v1/traces", compression=Compression.Gzip, timeout=timeout
+            endpoint=base + "/v1/traces",
+            compression=Compression.Gzip,
+            timeout=timeout,
+            headers={name.lower(): value for name, value in headers.items()},
         )
         self._ids = _PlannedIds()
         self._collected = _Collect()
@@ -300,9 +305,9 @@ class HttpQueueSink:
 
     POST_SAMPLES = 5000  # samples per request
 
-    def __init__(self, url: str, *, timeout: float = 120.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 120.0, api_key: str | None = None) -> None:
         self.endpoint = url.rstrip("/") + "/api/v1/queues/samples"
-        self._client = httpx.Client(timeout=timeout)
+        self._client = httpx.Client(timeout=timeout, headers=auth_headers(api_key))
 
     def send_samples(self, samples: Sequence[QueueSample]) -> SendResult:
         result = SendResult()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +9,10 @@ import pytest
 
 from tests.servers import ThreadServer
 from tower.settings import Settings
+
+# Tests that are not about access control run without API keys (servers they start in
+# subprocesses inherit this too); tests/tower/test_api_keys.py turns it on.
+os.environ.setdefault("TOWER_AUTH_REQUIRED", "false")
 
 
 @pytest.fixture

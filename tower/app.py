@@ -7,6 +7,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,6 +30,10 @@ import correlator.api
 import exceptions.api
 import queues.api
 import sla.api
+import tower.access.api
+import tower.access.login
+import tower.access.users_api
+import tower.backup_api
 from adapters.derive import load_otlp_rules
 from adapters.logs import load_log_rules
 from adapters.mapping_files import load_mappings
@@ -38,6 +43,7 @@ from alerts import jobs as alert_jobs
 from alerts.models import AlertingConfig, load_alerting
 from collector.metrics import IngestMetrics
 from collector.pipeline import Collector
+from collector.redaction import Redactor, load_redaction
 from collector.telemetry import Telemetry
 from collector.writer import CommitStats, Writer
 from correlator import jobs as correlator_jobs
@@ -50,10 +56,17 @@ from exceptions.timeline import writer_sink
 from queues import jobs as queue_jobs
 from sla.jobs import stages_of
 from sla.models import SlaFile, load_slas
+from tower.access.keys import KeyStore
+from tower.access.login import RequireLogin
+from tower.access.middleware import RequireApiKey
+from tower.access.users import UserStore
 from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
 from tower.model import Event, RelatedObject
+from tower.retention.jobs import Policy
+from tower.retention.jobs import run_once as retention_run_once
+from tower.secrets import installation_secret
 from tower.selfobs import Health
 from tower.selfobs import start as start_selfobs
 from tower.selfobs.jobs import sample_job, watch_jobs
@@ -96,6 +109,14 @@ def create_app(
     )
     prometheus_rules = load_prometheus_rules(settings.prometheus_rules_path)
     webhook_mappings = load_mappings(settings.webhook_mappings_dir)  # a bad mapping fails here
+    redaction = load_redaction(settings.redaction_file)
+    retention_policy = Policy(
+        events=settings.retention_events,
+        telemetry=settings.retention_telemetry,
+        queue_samples=settings.retention_queue_samples,
+        rejects=settings.retention_rejects,
+        history=settings.retention_history,
+    )
     poll_targets = queue_jobs.PollTargets.from_settings(settings)
     exceptions_config = exception_jobs.ExceptionsConfig.from_settings(
         settings,
@@ -103,6 +124,9 @@ def create_app(
         log_rules=load_log_rules(settings.log_rules_path),
     )
     ui = Ui(zones=settings.facility_zones, refresh=settings.ui_refresh, models=models)
+    bootstrap_key = (
+        settings.bootstrap_admin_key.get_secret_value() if settings.bootstrap_admin_key else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -137,6 +161,17 @@ def create_app(
         metrics.queue_depth.set_function(lambda: writer.queued_events)
         app.state.store = store
         app.state.clock = clock
+        app.state.backup_dir = settings.backup_dir or settings.db_path.parent / "backups"
+        app.state.archive_dir = settings.archive_dir or settings.db_path.parent / "archive"
+        app.state.keys = KeyStore(store, bootstrap_key=bootstrap_key, clock=clock)
+        app.state.users = UserStore(
+            store,
+            session_key=installation_secret(store, "session_key"),
+            session_seconds=settings.ui_session.total_seconds(),
+            clock=clock,
+        )
+        redactor = Redactor(redaction, salt=installation_secret(store, "pii_salt"))
+        app.state.redactor = redactor
         ui.open(store=store, clock=clock)  # the dashboards read the same store
         app.state.sla_definitions = slas
         app.state.alerting = alerting  # GET /api/v1/alerts marks inhibited alerts with its rules
@@ -157,6 +192,7 @@ def create_app(
             max_body_bytes=settings.max_body_bytes,
             clock=clock,
             on_batch=obs.metrics.batch,
+            redactor=redactor,
         )
         app.state.telemetry = Telemetry(
             store=store,
@@ -165,6 +201,7 @@ def create_app(
             max_body_bytes=settings.max_body_bytes,
             max_inflight=settings.telemetry_max_inflight,
             clock=clock,
+            redactor=redactor,
         )
         # APScheduler logs two INFO lines per run: every 2 s with the correlator. Keep warnings.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -216,6 +253,18 @@ def create_app(
             coalesce=True,
         )
         scheduler.add_job(
+            _retention,
+            "interval",
+            args=[store, retention_policy, app.state.archive_dir, clock],
+            seconds=settings.retention_every.total_seconds(),
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.add_job(
+            app.state.keys.flush_usage, "interval", seconds=60, id="api_key_usage", coalesce=True
+        )
+        scheduler.add_job(
             sample_job,
             "interval",
             args=[store, obs.monitor, clock, settings.selfobs_keep],
@@ -260,6 +309,12 @@ def create_app(
     app.include_router(collector.webhooks_api.router)
     app.include_router(exceptions.api.router)
     app.state.webhook_mappings = webhook_mappings
+    app.include_router(tower.access.api.router)
+    app.include_router(tower.access.users_api.router)
+    app.include_router(tower.access.login.router)
+    app.include_router(tower.backup_api.router)
+    app.add_middleware(RequireApiKey, enabled=settings.auth_required)
+    app.add_middleware(RequireLogin, enabled=settings.auth_required)
     app.mount("/ui", ui, name="ui")  # Dash (WSGI) in a thread pool: dashboards/mount.py
 
     @app.exception_handler(RequestValidationError)
@@ -280,10 +335,14 @@ def create_app(
     async def tower_error(_: Request, exc: TowerError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("%s: %s", exc.code, exc.detail)
+        headers = exc.headers
+        if exc.status_code == 503 and "Retry-After" not in headers:
+            # a failed write (disk full, I/O error) may pass: tell clients when to try again
+            headers = {**headers, "Retry-After": str(settings.retry_after_seconds)}
         return JSONResponse(
             {"error": exc.code, "detail": exc.detail},
             status_code=exc.status_code,
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.get(
@@ -337,6 +396,14 @@ def _checkpoint(store: Store, wal_bytes: int) -> None:
             log.info("checkpointed the WAL into %s", store.path)
     except StorageError:
         log.warning("background checkpoint failed; will retry", exc_info=True)
+        raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs
+
+
+def _retention(store: Store, policy: Policy, archive_dir: Path, clock: Clock) -> None:
+    try:
+        retention_run_once(store=store, policy=policy, archive_dir=archive_dir, now=clock())
+    except StorageError:
+        log.warning("retention run failed; the next run retries", exc_info=True)
         raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs
 
 

@@ -173,3 +173,47 @@ class Settings(BaseSettings):
     replay_remove_from_queue: bool = Field(
         True, description="Take replayed messages out of their dead-letter queue (safely)."
     )
+    auth_required: bool = Field(
+        True,
+        description="Every /api/v1 and OTLP request needs an API key with the right scope "
+        "(docs/security.md). Turn off only on a closed network.",
+    )
+    bootstrap_admin_key: SecretStr | None = Field(
+        None,
+        min_length=24,
+        description="An admin key accepted as-is, for the first start: create real keys with "
+        "it (`tower keys create`), then remove it. At least 24 characters.",
+    )
+    redaction_file: Path | None = Field(
+        None,
+        description="PII redaction rules (YAML) replacing the shipped collector/redaction.yaml; "
+        "`rules: []` turns redaction off.",
+    )
+    ui_session: Duration = Field(
+        timedelta(hours=12), description="How long a dashboard sign-in lasts before asking again."
+    )
+    backup_dir: Path | None = Field(
+        None, description="Where `tower backup` writes; a backups/ folder beside db_path if unset."
+    )
+    retention_events: Duration = Field(
+        timedelta(days=90),
+        description="Raw events older than this, of journeys idle as long, move to Parquet.",
+    )
+    retention_telemetry: Duration = Field(
+        timedelta(days=14), description="Spans and log records move to Parquet; metric points go."
+    )
+    retention_queue_samples: Duration = Field(
+        timedelta(days=14), description="Queue samples older than this are deleted."
+    )
+    retention_rejects: Duration = Field(
+        timedelta(days=30), description="Refused items older than this are deleted."
+    )
+    retention_history: Duration = Field(
+        timedelta(days=400), description="Alert history and delivery attempts are kept this long."
+    )
+    retention_every: Duration = Field(
+        timedelta(hours=1), description="How often the retention job runs."
+    )
+    archive_dir: Path | None = Field(
+        None, description="Where old data goes as Parquet; an archive/ folder beside db_path."
+    )

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collector.fast_check import decode_candidates, vouchable_name
 from collector.ingest import Item, validate
 from tests.factories import make_event
 from tower.db import Store
@@ -26,7 +27,20 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def sql_verdict(store: Store, item: Any) -> str | None:
-    text = item if isinstance(item, str) else json.dumps(item)
+    """The collector's verdict, the same for the item spaced out and minified.
+
+    Minified items are what the typed first pass (collector/fast_check.py) vouches for; spaced
+    ones always go to the SQL. Both paths must reach the same verdict.
+    """
+    if isinstance(item, str):
+        return _verdict(store, item)
+    spaced = _verdict(store, json.dumps(item))
+    compact = _verdict(store, json.dumps(item, separators=(",", ":")))
+    assert spaced == compact, (spaced, compact, item)
+    return compact
+
+
+def _verdict(store: Store, text: str) -> str | None:
     batch = validate(store, [Item(0, None, text)], received_at=RECEIVED)
     if batch.events.num_rows == 1:
         return None
@@ -107,6 +121,8 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ),
     ("related not object", {"related": ["W-1"]}, "related[0]: must be an object"),
     ("correlation id", {"correlation_id": "00f067aa0ba902b7"}, None),
+    ("unicode text", {"facility": "DC-KÖLN", "attributes": {"note": "Grüße \u2028 ✓"}}, None),
+    ("64-char facility", {"facility": "Ö" * 64}, None),
     ("numeric correlation id", {"correlation_id": 42}, "correlation_id: must be a string"),
 ]
 
@@ -148,6 +164,54 @@ def test_a_field_given_twice_is_refused_not_silently_resolved(store: Store) -> N
         '"oms_order": "W-1"', '"oms_order": "W-1", "oms_order": "W-2"'
     )
     assert sql_verdict(store, keys) == "keys: a namespace is given twice"
+    compact = json.dumps(make_event(source="wms.a"), separators=(",", ":"))
+    assert sql_verdict(store, compact[:-1] + ',"source":"wms.b"}') == "field(s) given twice: source"
+    compact = json.dumps(make_event(keys={"oms_order": "W-1"}), separators=(",", ":"))
+    twice = compact.replace('"oms_order":"W-1"', '"oms_order":"W-1","oms_order":"W-2"')
+    assert sql_verdict(store, twice) == "keys: a namespace is given twice"
+    related = make_event(related=[{"object_type": "order", "keys": {"oms_order": "W-1"}}])
+    twice = json.dumps(related, separators=(",", ":")).replace(
+        '"object_type":"order"', '"object_type":"order","object_type":"Bad Type"'
+    )
+    assert decode_candidates([0], [twice]).others == [0]  # decided by the SQL, as before
+
+
+def test_the_typed_pass_decodes_plain_events_and_hands_on_the_rest() -> None:
+    valid = json.dumps(make_event(), separators=(",", ":"))
+    spaced = json.dumps(make_event())
+    escaped = json.dumps(make_event(error='said "no"'), separators=(",", ":"))
+    result = decode_candidates([7, 8, 9], [valid, spaced, escaped])
+    assert result.columns["idx"].to_pylist() == [7]
+    assert result.others == [1, 2]
+    assert result.columns["keys"].to_pylist() == [
+        json.dumps(json.loads(valid)["keys"]).replace(" ", "")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("order", True),
+        ("a", True),
+        ("erp_sales_order2", True),
+        ("a" * 64, True),
+        ("a" * 65, False),
+        ("Order", False),
+        ("_order", False),
+        ("2order", False),
+        ("order-line", False),
+        ("", False),
+        ("ördre", False),
+        ("order line", False),
+    ],
+)
+def test_vouchable_names_are_the_model_identifiers(name: str, ok: bool) -> None:
+    import re
+
+    from tower.model import IDENTIFIER
+
+    assert vouchable_name(name) is ok
+    assert (re.fullmatch(IDENTIFIER, name) is not None) is ok
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])

@@ -71,7 +71,9 @@ def test_demo_starts_the_tower_and_the_simulator_and_stops_cleanly_on_ctrl_c(
     process = subprocess.Popen(
         [sys.executable, "-m", "tower", "demo", "--db", str(db), "--port", str(port),
          "--scenario", str(scenario), "--backfill-days", "0.25", "--speed", "60"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "TOWER_LOG_LEVEL": "warning"},
+        stdout=log, stderr=subprocess.STDOUT,
+        # As `make run` starts it: API keys required, the demo makes its own.
+        env={**os.environ, "TOWER_LOG_LEVEL": "warning", "TOWER_AUTH_REQUIRED": "true"},
     )  # fmt: skip
     try:
         wait_healthy(url, process=process)
@@ -79,6 +81,10 @@ def test_demo_starts_the_tower_and_the_simulator_and_stops_cleanly_on_ctrl_c(
         while httpx.get(f"{url}/api/v1/health").json()["events"] < 100:
             assert time.monotonic() < deadline, "the simulator never fed the tower"
             time.sleep(0.2)
+        keys = orjson.loads((tmp_path / "demo-keys.json").read_bytes())
+        assert httpx.get(f"{url}/api/v1/events").status_code == 401
+        read = httpx.get(f"{url}/api/v1/events", headers={"X-API-Key": keys["read"]})
+        assert read.status_code == 200 and read.json()["items"]
         process.send_signal(signal.SIGINT)
         code = process.wait(30)
     finally:
@@ -90,6 +96,7 @@ def test_demo_starts_the_tower_and_the_simulator_and_stops_cleanly_on_ctrl_c(
     assert code == 0, output
     assert f"{url}/docs" in output and "Ctrl-C" in output
     assert "demo stopped" in output
+    assert "demo-keys.json" in output and "TOWER_API_KEY=ctk_" in output
     with duckdb.connect(str(db), read_only=True) as con:  # closed cleanly: it opens, all there
         row = con.execute("SELECT count(*) FROM events").fetchone()
     assert row is not None and row[0] >= 100

@@ -8,12 +8,12 @@ from __future__ import annotations
 import sys
 
 from tower.cli.base import app
-from tower.cli import serve, journeys, sla, demo
-from tower.cli import status
+from tower.cli import serve, journeys, sla, demo, status, keys, users, backup
 
 __all__ = ["app", "main"]
 
-_COMMANDS = (serve, journeys, sla, demo, status)  # imported for their @app.command registrations
+# imported for their @app.command registrations
+_COMMANDS = (serve, journeys, sla, demo, status, keys, users, backup)
 
 
 def main() -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from tower.access.client import API_KEY_ENV
 from tower.cli.base import app, console
+from tower.settings import Settings
 
 ScenarioOpt = Annotated[
     Path | None,
@@ -42,7 +46,6 @@ def demo(
 
     from simulator import ConfigFileError, SimulatorThread, plan_run
     from tower.app import create_app
-    from tower.settings import Settings
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v}
     settings = Settings(db_path=db, **overrides)  # type: ignore[arg-type]
@@ -75,6 +78,10 @@ def demo(
         )
     )
     base = f"http://{settings.host}:{settings.port}"
+    keys = _demo_keys(settings) if settings.auth_required else {}
+    if keys:
+        # The simulator's sinks (this process) send the ingest key, as any producer would.
+        os.environ[API_KEY_ENV] = keys["ingest"]
     # The simulator stops as soon as the server begins to shut down, so no post races the
     # lifespan closing the database.
     simulator = SimulatorThread(url=base, options=options, should_stop=lambda: server.should_exit)
@@ -90,7 +97,8 @@ def demo(
         f"  health       {base}/api/v1/health   metrics {base}/metrics\n"
         f"  database     {settings.db_path}\n"
         f"  ground truth {truth}\n"
-        "Ctrl-C stops the simulator and the tower.",
+        + _keys_help(keys, base, settings.db_path)
+        + "Ctrl-C stops the simulator and the tower.",
         highlight=False,
     )
     simulator.start()
@@ -107,6 +115,55 @@ def demo(
             f"demo stopped: {done.sent:,} events sent ({done.duplicates:,} duplicates, "
             f"{len(done.rejected):,} rejected), {done.faults:,} faults in {truth}"
         )
+
+
+def _demo_keys(settings: Settings) -> dict[str, str]:
+    """The demo's ingest, read and admin keys and its dashboard admin: kept beside its database,
+    made on first start."""
+    import secrets
+
+    from tower.access.keys import KeyStore, Scope
+    from tower.access.users import Role, UserStore
+    from tower.db import Store
+    from tower.secrets import installation_secret
+
+    path = _keys_path(settings.db_path)
+    store = Store(settings.db_path)
+    try:
+        keys = KeyStore(store)
+        users = UserStore(store, session_key=installation_secret(store, "session_key"))
+        if path.exists():
+            kept: dict[str, str] = json.loads(path.read_text())
+            if all(keys.authenticate(kept.get(scope, "")) for scope in Scope) and users.sign_in(
+                kept.get("ui_user", ""), kept.get("ui_password", "")
+            ):
+                return kept
+        made = {
+            str(scope): keys.create(f"demo-{scope}", [scope], created_by="tower demo").key
+            for scope in Scope
+        }
+        made |= {"ui_user": "demo", "ui_password": secrets.token_urlsafe(12)}
+        users.upsert(made["ui_user"], Role.ADMIN, made["ui_password"])
+    finally:
+        store.close()
+    path.write_text(json.dumps(made, indent=2) + "\n")
+    path.chmod(0o600)
+    return made
+
+
+def _keys_path(db: Path) -> Path:
+    return db.with_name(f"{db.stem}-keys.json")
+
+
+def _keys_help(keys: dict[str, str], base: str, db: Path) -> str:
+    if not keys:
+        return "  API keys     off (TOWER_AUTH_REQUIRED=false)\n"
+    return (
+        f"  sign in      {base}/login as {keys['ui_user']} / {keys['ui_password']}\n"
+        f"  API keys     in {_keys_path(db)} (ingest, read, admin); for example\n"
+        f"               export TOWER_API_KEY={keys['read']}\n"
+        f'               curl -H "Authorization: Bearer $TOWER_API_KEY" {base}/api/v1/journeys\n'
+    )
 
 
 @app.command()

@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from tower.cli.base import app, console
+from tower.access.client import auth_headers
+from tower.cli.base import ApiKeyOption, app, console
 
 
 @app.command()
@@ -70,6 +71,7 @@ def trace(
         str, typer.Option(help="The tower's base URL.", envvar="TOWER_URL")
     ] = "http://127.0.0.1:8000",
     limit: Annotated[int, typer.Option(min=1, help="Most journeys to print.")] = 5,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Print the journeys an ID finds as timelines: stages, hops, anomalies, events."""
     import httpx
@@ -78,7 +80,7 @@ def trace(
 
     out = Console()
     try:
-        with httpx.Client(base_url=url, timeout=30) as http:
+        with httpx.Client(base_url=url, timeout=30, headers=auth_headers(api_key)) as http:
             found = http.get("/api/v1/journeys/search", params={"q": any_id, "limit": limit})
             if found.status_code == 400:
                 console.print(f"[red]{found.json()['detail']}")

@@ -11,7 +11,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tower.cli.base import app, console, detail
+from tower.access.client import auth_headers
+from tower.cli.base import ApiKeyOption, app, console, detail
 
 
 @app.command()
@@ -64,6 +65,7 @@ def ingest(
     source: Annotated[
         str | None, typer.Option(help="With --format log: where the lines come from, e.g. erp.s4.")
     ] = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Send events (or, with --format log, log lines) from files to a running tower.
 
@@ -105,7 +107,7 @@ def ingest(
         console=console,
     )
     try:
-        with httpx.Client(timeout=120.0) as client, progress:
+        with httpx.Client(timeout=120.0, headers=auth_headers(api_key)) as client, progress:
             for path in files:
                 task = progress.add_task(path.name, total=None)
                 send(

@@ -1,0 +1,3 @@
+UPDATE users SET disabled_at = $at
+WHERE username = $username AND disabled_at IS NULL
+RETURNING username
