@@ -25,7 +25,7 @@ from adapters.registry import ParseContext, ParseResult
 from adapters.x12 import X12Error
 from collector.api import _request_id
 from collector.exceptions import BadBody, WriterBusy
-from collector.ingest import Item, ValidatedBatch, decode_body, unreadable_body, validate
+from collector.ingest import Item, ValidatedBatch, decode_body, redact, unreadable_body, validate
 from collector.pipeline import Collector, read_limited
 from collector.telemetry import Telemetry
 from tower.model import IngestResult, RejectedItem
@@ -101,7 +101,9 @@ async def post_edi(
             )
         )
     except BadBody as exc:
-        unreadable = unreadable_body(raw, exc.detail, received_at=received_at)
+        unreadable = redact(
+            unreadable_body(raw, exc.detail, received_at=received_at), collector.redactor
+        )
         await asyncio.wrap_future(collector.writer.submit(unreadable, request_id=request_id))
         exc.headers.setdefault("X-Request-ID", request_id)
         raise
@@ -140,7 +142,7 @@ def _prepare(
     except EdifactError as exc:
         raise BadBody(f"body is not EDIFACT: {exc}") from exc
     items = [Item(i, None, line.decode()) for i, line in enumerate(event_dicts(parsed.events))]
-    batch = validate(collector.store, items, received_at=received_at)
+    batch = redact(validate(collector.store, items, received_at=received_at), collector.redactor)
     if parsed.rejected:  # refused documents: kept with the raw interchange, like any reject
         text = body.decode("utf-8", errors="replace")
         documents = pa.table(

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from adapters.mapping import MappingResult, WebhookMapping
 from collector.api import _request_id
 from collector.exceptions import BadBody, WriterBusy
-from collector.ingest import Item, ValidatedBatch, decode_body, unreadable_body, validate
+from collector.ingest import Item, ValidatedBatch, decode_body, redact, unreadable_body, validate
 from collector.pipeline import Collector, read_limited
 from tower.exceptions import TowerError
 from tower.model import IngestResult, RejectedItem
@@ -149,7 +149,9 @@ async def post_webhook(
             )
         )
     except BadBody as exc:
-        unreadable = unreadable_body(raw, exc.detail, received_at=received_at)
+        unreadable = redact(
+            unreadable_body(raw, exc.detail, received_at=received_at), collector.redactor
+        )
         await asyncio.wrap_future(collector.writer.submit(unreadable, request_id=request_id))
         exc.headers.setdefault("X-Request-ID", request_id)
         raise
@@ -195,7 +197,7 @@ def _prepare(
         Item(index, None, orjson.dumps(event).decode())
         for index, event in zip(mapped.indexes, mapped.events, strict=True)
     ]
-    batch = validate(collector.store, items, received_at=received_at)
+    batch = redact(validate(collector.store, items, received_at=received_at), collector.redactor)
     if mapped.rejected:  # refused events: kept with the raw payload, like any reject
         text = body.decode("utf-8", errors="replace")
         count = len(mapped.rejected)

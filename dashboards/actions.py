@@ -14,7 +14,7 @@ from alerts import service
 from alerts.models import AckIn, Matcher, SilenceIn
 from tower.db import Store
 
-__all__ = ["SILENCE_FOR", "ack", "signed_in", "silence"]
+__all__ = ["SILENCE_FOR", "ack", "acting_as", "signed_in", "silence"]
 
 # the durations a silence from the on-call page may last, as offered
 SILENCE_FOR: dict[str, timedelta] = {
@@ -34,13 +34,21 @@ def signed_in() -> tuple[str, str] | None:
     return request.headers["X-Tower-User"], request.headers.get("X-Tower-Role", "viewer")
 
 
+def acting_as(by: str | None) -> str:
+    """Who makes a change from a page: the signed-in operator, or (sign-in off) the typed name.
+
+    Raises ValueError with the message to show when a viewer tries, or no name was typed.
+    """
+    return _who(by)
+
+
 def _who(by: str | None) -> str:
     user = signed_in()
     if user is not None:
         name, role = user
         if role not in ("operator", "admin"):
             raise ValueError(
-                f"{name} signs in as a {role}: acknowledging and silencing needs an operator."
+                f"{name} signs in as a {role}: changing alerts and exceptions needs an operator."
             )
         return name  # the signed-in user, whatever was typed
     name = (by or "").strip()

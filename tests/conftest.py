@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.queues.broker import BrokerUnavailable, RabbitMq, ensure_installed
 from tests.servers import ThreadServer
 from tower.settings import Settings
 
@@ -30,3 +31,18 @@ def server(settings: Settings) -> Iterator[ThreadServer]:
 def client(server: ThreadServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=60) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> Iterator[RabbitMq]:
+    """A real RabbitMQ with its management API, started once for every test that needs one."""
+    try:
+        ensure_installed()
+        broker = RabbitMq().start()
+    except BrokerUnavailable as exc:
+        pytest.skip(f"no RabbitMQ: {exc}")
+    try:
+        yield broker
+    finally:
+        broker.stop()
+        broker.remove()

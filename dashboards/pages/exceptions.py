@@ -10,6 +10,7 @@ from dash import ctx as triggered
 from dash.development.base_component import Component
 
 from dashboards import fmt
+from dashboards.actions import acting_as
 from dashboards.components import Context, card, header, notice, table, updated
 from exceptions import actions, replay, service, workflow
 from tower.exceptions import TowerError
@@ -141,10 +142,10 @@ def register(app: Dash, ctx: Context) -> None:
         exception_id = int(triggered.triggered_id["index"])
         if kind == "view":
             return None, no_update, exception_id, None
-        by = (who or "").strip()
-        if not by:
-            message = "Type your name first: every action says who made it."
-            return notice(message, kind="error"), no_update, exception_id, no_update
+        try:
+            by = acting_as(who)
+        except ValueError as exc:
+            return notice(str(exc), kind="error"), no_update, exception_id, no_update
         now = ctx.clock()
         new_plan = None
         try:
