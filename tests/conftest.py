@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import browser, browser_context, page  # noqa: F401  (shared fixtures)
 from tests.queues.broker import BrokerUnavailable, RabbitMq, ensure_installed
 from tests.servers import ThreadServer
 from tower.settings import Settings

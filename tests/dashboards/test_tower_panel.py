@@ -13,7 +13,6 @@ import pytest
 from dashboards.tower_panel import history, tower_figure
 
 # The on-call page in headless Chromium, with the dashboards' own browser and estate fixtures.
-from tests.dashboards.conftest import browser, browser_context, oncall, page  # noqa: F401
 from tests.factories import make_events
 from tests.servers import ThreadServer
 from tower.selfobs import sample_once
