@@ -9,26 +9,23 @@ interchange; a body that is neither is refused whole (400) and kept the same way
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from datetime import datetime
 from typing import Annotated
 
 import pyarrow as pa
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from adapters.derive import event_dicts
 from adapters.edifact import EdifactError
 from adapters.registry import ParseContext, ParseResult
 from adapters.x12 import X12Error
 from collector.api import _request_id
-from collector.exceptions import BadBody, WriterBusy
-from collector.ingest import Item, ValidatedBatch, decode_body, redact, unreadable_body, validate
-from collector.pipeline import Collector, read_limited
+from collector.exceptions import BadBody
+from collector.ingest import Item, ValidatedBatch, decode_body, redact, validate
+from collector.pipeline import Collector, read_limited, refused_items
 from collector.telemetry import Telemetry
-from tower.model import IngestResult, RejectedItem
+from tower.model import IngestResult
 
 __all__ = ["router"]
 
@@ -77,42 +74,25 @@ async def post_edi(
     collector: Collector = request.app.state.collector
     telemetry: Telemetry = request.app.state.telemetry
     request_id = _request_id(request.headers.get("x-request-id"))
-    if collector.writer.queued_events >= collector.writer.max_queued_events:
-        raise WriterBusy(
-            f"ingest queue is full ({collector.writer.queued_events} events waiting)",
-            headers={"Retry-After": str(collector.writer.retry_after_seconds)},
-        )
+    collector.refuse_when_full()
     raw = await read_limited(
         request.stream(),
         content_length=request.headers.get("content-length"),
         max_bytes=collector.max_body_bytes,
     )
-    received_at = collector.clock()
-    try:
-        batch, parsed = await run_in_threadpool(
-            functools.partial(
-                _prepare,
-                collector,
-                telemetry,
-                raw,
-                content_encoding=request.headers.get("content-encoding"),
-                source=source,
-                received_at=received_at,
-            )
-        )
-    except BadBody as exc:
-        unreadable = redact(
-            unreadable_body(raw, exc.detail, received_at=received_at), collector.redactor
-        )
-        await asyncio.wrap_future(collector.writer.submit(unreadable, request_id=request_id))
-        exc.headers.setdefault("X-Request-ID", request_id)
-        raise
-    outcome = await asyncio.wrap_future(collector.writer.submit(batch, request_id=request_id))
-    refused_events = [
-        RejectedItem(index=r["batch_index"], line=None, reason=r["reason"])
-        for r in batch.rejects.select(["batch_index", "reason"]).to_pylist()
-        if r["batch_index"] is not None
-    ]
+    batch, outcome, parsed = await collector.store_adapted(
+        raw,
+        request_id=request_id,
+        prepare=lambda received_at: _prepare(
+            collector,
+            telemetry,
+            raw,
+            content_encoding=request.headers.get("content-encoding"),
+            source=source,
+            received_at=received_at,
+        ),
+    )
+    refused_events = refused_items(batch)
     response.headers["X-Request-ID"] = request_id
     return EdiIngestResult(
         events=IngestResult(

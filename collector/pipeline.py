@@ -6,20 +6,24 @@ import asyncio
 import functools
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import TypeVar
 
 from opentelemetry import trace
 from starlette.concurrency import run_in_threadpool
 
 from collector.exceptions import BadBody, BodyTooLarge, WriterBusy
-from collector.ingest import body_format, prepare, redact, unreadable_body
+from collector.ingest import ValidatedBatch, body_format, prepare, redact, unreadable_body
 from collector.metrics import IngestMetrics
 from collector.redaction import Redactor
-from collector.writer import Writer
+from collector.writer import BatchOutcome, Writer
 from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.model import IngestResult, RejectedItem
 
-__all__ = ["BatchHook", "Collector", "read_limited"]
+__all__ = ["BatchHook", "Collector", "read_limited", "refused_items"]
+
+T = TypeVar("T")
 
 # The tower's own spans (tower/selfobs/telemetry.py routes them); a no-op while telemetry is off.
 tracer = trace.get_tracer("tower.collector")
@@ -41,6 +45,15 @@ async def read_limited(
             raise BodyTooLarge(f"body is over the limit of {max_bytes} bytes")
         parts.append(chunk)
     return b"".join(parts)
+
+
+def refused_items(batch: ValidatedBatch) -> list[RejectedItem]:
+    """The batch's refused events by position (not the whole-document rejects kept beside)."""
+    return [
+        RejectedItem(index=r["batch_index"], line=None, reason=r["reason"])
+        for r in batch.rejects.select(["batch_index", "reason"]).to_pylist()
+        if r["batch_index"] is not None
+    ]
 
 
 class Collector:
@@ -102,6 +115,37 @@ class Collector:
             )
         return result
 
+    def refuse_when_full(self) -> None:
+        """429 before spending CPU and memory on a batch the queue cannot take."""
+        if self.writer.queued_events >= self.writer.max_queued_events:
+            raise WriterBusy(
+                f"ingest queue is full ({self.writer.queued_events} events waiting)",
+                headers={"Retry-After": str(self.writer.retry_after_seconds)},
+            )
+
+    async def store_adapted(
+        self,
+        raw: bytes,
+        *,
+        request_id: str,
+        prepare: Callable[[datetime], tuple[ValidatedBatch, T]],
+    ) -> tuple[ValidatedBatch, BatchOutcome, T]:
+        """An adapter endpoint's body (EDI, webhooks): `prepare(received_at)` turns it into a
+        validated batch off the event loop, then the batch is committed. A body `prepare`
+        cannot read is kept as a reject and its BadBody raised."""
+        received_at = self.clock()
+        try:
+            batch, extra = await run_in_threadpool(prepare, received_at)
+        except BadBody as exc:
+            unreadable = redact(
+                unreadable_body(raw, exc.detail, received_at=received_at), self.redactor
+            )
+            await asyncio.wrap_future(self.writer.submit(unreadable, request_id=request_id))
+            exc.headers.setdefault("X-Request-ID", request_id)
+            raise
+        outcome = await asyncio.wrap_future(self.writer.submit(batch, request_id=request_id))
+        return batch, outcome, extra
+
     async def _ingest(
         self,
         raw: bytes,
@@ -111,12 +155,7 @@ class Collector:
         content_encoding: str | None,
     ) -> tuple[IngestResult, float]:
         fmt = body_format(content_type)
-        if self.writer.queued_events >= self.writer.max_queued_events:
-            # Refuse before spending CPU and memory on a batch the queue cannot take.
-            raise WriterBusy(
-                f"ingest queue is full ({self.writer.queued_events} events waiting)",
-                headers={"Retry-After": str(self.writer.retry_after_seconds)},
-            )
+        self.refuse_when_full()
         received_at = self.clock()
         try:
             batch = await run_in_threadpool(

@@ -10,8 +10,6 @@ body that is not JSON is refused whole (400) and kept the same way.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 from datetime import datetime
 from typing import Annotated
 
@@ -19,15 +17,14 @@ import orjson
 import pyarrow as pa
 from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from adapters.mapping import MappingResult, WebhookMapping
 from collector.api import _request_id
-from collector.exceptions import BadBody, WriterBusy
-from collector.ingest import Item, ValidatedBatch, decode_body, redact, unreadable_body, validate
-from collector.pipeline import Collector, read_limited
+from collector.exceptions import BadBody
+from collector.ingest import Item, ValidatedBatch, decode_body, redact, validate
+from collector.pipeline import Collector, read_limited, refused_items
 from tower.exceptions import TowerError
-from tower.model import IngestResult, RejectedItem
+from tower.model import IngestResult
 
 __all__ = ["UnknownMapping", "UnusablePayload", "router"]
 
@@ -124,38 +121,25 @@ async def post_webhook(
         raise UnknownMapping(f"no webhook mapping named {mapping!r}; known mappings: {names}")
     collector: Collector = request.app.state.collector
     request_id = _request_id(request.headers.get("x-request-id"))
-    if collector.writer.queued_events >= collector.writer.max_queued_events:
-        raise WriterBusy(
-            f"ingest queue is full ({collector.writer.queued_events} events waiting)",
-            headers={"Retry-After": str(collector.writer.retry_after_seconds)},
-        )
+    collector.refuse_when_full()
     raw = await read_limited(
         request.stream(),
         content_length=request.headers.get("content-length"),
         max_bytes=collector.max_body_bytes,
     )
-    received_at = collector.clock()
     headers = {k: v for k, v in request.headers.items() if k.lower() not in HIDDEN_HEADERS}
-    try:
-        batch, mapped = await run_in_threadpool(
-            functools.partial(
-                _prepare,
-                collector,
-                chosen,
-                raw,
-                headers=headers,
-                content_encoding=request.headers.get("content-encoding"),
-                received_at=received_at,
-            )
-        )
-    except BadBody as exc:
-        unreadable = redact(
-            unreadable_body(raw, exc.detail, received_at=received_at), collector.redactor
-        )
-        await asyncio.wrap_future(collector.writer.submit(unreadable, request_id=request_id))
-        exc.headers.setdefault("X-Request-ID", request_id)
-        raise
-    outcome = await asyncio.wrap_future(collector.writer.submit(batch, request_id=request_id))
+    batch, outcome, mapped = await collector.store_adapted(
+        raw,
+        request_id=request_id,
+        prepare=lambda received_at: _prepare(
+            collector,
+            chosen,
+            raw,
+            headers=headers,
+            content_encoding=request.headers.get("content-encoding"),
+            received_at=received_at,
+        ),
+    )
     if mapped.rejected and not mapped.events:  # stored as rejects above; say why, not 200
         more = f" (and {len(mapped.rejected) - 1} more)" if len(mapped.rejected) > 1 else ""
         raise UnusablePayload(
@@ -163,11 +147,7 @@ async def post_webhook(
             f"{mapped.rejected[0].reason}{more}",
             headers={"X-Request-ID": request_id},
         )
-    refused_events = [
-        RejectedItem(index=r["batch_index"], line=None, reason=r["reason"])
-        for r in batch.rejects.select(["batch_index", "reason"]).to_pylist()
-        if r["batch_index"] is not None
-    ]
+    refused_events = refused_items(batch)
     response.headers["X-Request-ID"] = request_id
     return WebhookResult(
         mapping=chosen.name,

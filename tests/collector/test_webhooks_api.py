@@ -154,3 +154,6 @@ def test_a_shopify_order_webhook_joins_its_fulfillment(client: httpx.Client) -> 
     assert sorted(e["type"] for e in found) == ["channel.order.created", "shipment.exception"]
     placed = next(e for e in found if e["type"] == "channel.order.created")
     assert placed["attributes"]["topic"] == "orders/create"
+    # the customer's e-mail address is redacted at ingest, like any event's (security.md)
+    assert placed["attributes"]["customer"].startswith("pii:")
+    assert "@" not in json.dumps(found)
