@@ -48,6 +48,11 @@ __all__ = ["read_inputs", "record_evaluation", "sla_state"]
 
 log = logging.getLogger(__name__)
 SQL = load_queries("sla")
+# Each journey SLA kind picks its breaching journeys; one query groups them for all three.
+GROUPED = {
+    kind: SQL["breaching_groups"].replace("{found}", SQL[kind])
+    for kind in ("stage_deadline", "stalled_in_stage", "journey_errors")
+}
 LANE = "alerts"
 DIMENSIONS: tuple[JourneyDimension, ...] = ("facility", "customer", "channel", "partner")
 OUTAGE_LOOKBACK = timedelta(days=7)
@@ -96,13 +101,11 @@ def _read(store: Store, sla: Sla, stages: dict[str, list[str]], now: datetime) -
             line = stages.get(sla.journey, [])
             later = line[line.index(sla.to_stage) :] if sla.to_stage in line else [sla.to_stage]
             params |= {"from_stage": sla.from_stage, "later": later, "cutoff": now - sla.within}
-            rows = store.query(SQL["stage_deadline"], params, doing=doing)
         elif isinstance(sla, StalledInStageSla):
             params |= {"stage": sla.stage, "cutoff": now - sla.no_progress_for}
-            rows = store.query(SQL["stalled_in_stage"], params, doing=doing)
         else:
             params |= {"cutoff": now - sla.unresolved_for}
-            rows = store.query(SQL["journey_errors"], params, doing=doing)
+        rows = store.query(GROUPED[sla.kind], params, doing=doing)
         return [JourneyGroup(**r) for r in rows]
     if isinstance(sla, FacilityOutageSla):
         params = {
