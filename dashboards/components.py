@@ -83,6 +83,23 @@ def header(title: str, question: str, *, page_id: str, extra: Cell = None) -> Co
     )
 
 
+def who_acts(page_id: str, params: Mapping[str, str], *, placeholder: str) -> Component:
+    """The "Your name" box of the pages that change things (used when sign-in is off; signed
+    in, the pages act as the signed-in user: dashboards/actions.py)."""
+    return html.Label(
+        [
+            html.Span("Your name"),
+            dcc.Input(
+                id=f"{page_id}-who",
+                type="text",
+                placeholder=placeholder,
+                value=params.get("who", ""),
+                spellCheck=False,
+            ),
+        ]
+    )
+
+
 def updated(now: datetime) -> str:
     """The visible last-updated line."""
     return f"updated {now.astimezone(UTC):%H:%M:%S} UTC"

@@ -11,7 +11,7 @@ from dash.development.base_component import Component
 
 from dashboards import fmt
 from dashboards.actions import acting_as
-from dashboards.components import Context, card, header, notice, table, updated
+from dashboards.components import Context, card, header, notice, table, updated, who_acts
 from exceptions import actions, replay, service, workflow
 from tower.exceptions import TowerError
 
@@ -34,18 +34,7 @@ def layout(ctx: Context, params: dict[str, str]) -> Component:  # noqa: ARG001 (
             html.Div(
                 className="filters",
                 children=[
-                    html.Label(
-                        [
-                            html.Span("Your name"),
-                            dcc.Input(
-                                id=f"{PAGE}-who",
-                                type="text",
-                                placeholder="who acts",
-                                value=params.get("who", ""),
-                                spellCheck=False,
-                            ),
-                        ]
-                    ),
+                    who_acts(PAGE, params, placeholder="who acts"),
                     html.Label(
                         [
                             html.Span("Status"),

@@ -10,7 +10,7 @@ from dash import ctx as triggered
 from dash.development.base_component import Component
 
 from dashboards import actions, figures, fmt, queries, tower_panel
-from dashboards.components import Context, card, graph, header, notice, table, updated
+from dashboards.components import Context, card, graph, header, notice, table, updated, who_acts
 from tower.exceptions import TowerError
 
 TITLE = "On-call"
@@ -31,18 +31,7 @@ def layout(ctx: Context, params: dict[str, str]) -> Component:  # noqa: ARG001 (
             html.Div(
                 className="filters",
                 children=[
-                    html.Label(
-                        [
-                            html.Span("Your name"),
-                            dcc.Input(
-                                id=f"{PAGE}-who",
-                                type="text",
-                                placeholder="who acks or silences",
-                                value=params.get("who", ""),
-                                spellCheck=False,
-                            ),
-                        ]
-                    ),
+                    who_acts(PAGE, params, placeholder="who acks or silences"),
                     html.Label(
                         [
                             html.Span("Silence for"),
