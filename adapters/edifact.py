@@ -21,8 +21,9 @@ from pydifact.parser import Parser
 from pydifact.segments import Segment as LibrarySegment
 from pydifact.segments import SegmentFactory
 
+from adapters.edi import document_event
 from adapters.records import Rejected
-from tower.model import Event, RelatedObject
+from tower.model import Event
 
 __all__ = ["EdifactError", "Interchange", "Message", "Segment", "parse_edifact", "segments"]
 
@@ -386,22 +387,17 @@ def _event(
     identity = f"{c.interchange.sender}/{c.interchange.control}/{c.message.reference}"
     digest = hashlib.sha1(identity.encode()).hexdigest()[:16]
     kind = c.message.type.lower()
-    fields = {
-        "event_id": f"edifact:{kind}:{digest}{suffix}",
-        "occurred_at": base["occurred_at"],
-        "source": base["source"],
-        "system": "edi",
-        "type": f"edi.{kind}.received",
-        "object_type": object_type,
-        "keys": {k: v[:256] for k, v in keys.items() if v},
-        "status": status,
-        "error": error,
-        "attributes": {
-            k: v for k, v in (base["attributes"] | attrs).items() if v not in (None, "")
-        },
-        "related": [RelatedObject.model_construct(**r) for r in related],
-    }
-    return Event.model_construct(**fields)
+    return document_event(
+        event_id=f"edifact:{kind}:{digest}{suffix}",
+        type=f"edi.{kind}.received",
+        base=base,
+        object_type=object_type,
+        keys=keys,
+        attrs=attrs,
+        related=related,
+        status=status,
+        error=error,
+    )
 
 
 def _number(text: str) -> float | None:

@@ -20,8 +20,9 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 
 from adapters import x12_sets
+from adapters.edi import document_event
 from adapters.records import Rejected
-from tower.model import Event, RelatedObject
+from tower.model import Event
 
 __all__ = ["Interchange", "Segment", "TransactionSet", "X12Error", "parse_x12", "tokenize"]
 
@@ -379,22 +380,17 @@ def _event(
 ) -> Event:
     identity = f"{c.interchange.sender}/{c.interchange.control}/{c.gs.get(6)}/{c.ts.control}"
     digest = hashlib.sha1(identity.encode()).hexdigest()[:16]
-    fields = {
-        "event_id": f"x12:{c.ts.code}:{digest}{suffix}",
-        "occurred_at": base["occurred_at"],
-        "source": base["source"],
-        "system": "edi",
-        "type": f"edi.{c.ts.code.lower()}.{c.direction}",
-        "object_type": object_type,
-        "keys": {k: v[:256] for k, v in keys.items() if v},
-        "status": status,
-        "error": error,
-        "attributes": {
-            k: v for k, v in (base["attributes"] | attrs).items() if v not in (None, "")
-        },
-        "related": [RelatedObject.model_construct(**r) for r in related],
-    }
-    return Event.model_construct(**fields)
+    return document_event(
+        event_id=f"x12:{c.ts.code}:{digest}{suffix}",
+        type=f"edi.{c.ts.code.lower()}.{c.direction}",
+        base=base,
+        object_type=object_type,
+        keys=keys,
+        attrs=attrs,
+        related=related,
+        status=status,
+        error=error,
+    )
 
 
 def _date(day: str, time: str, zone: tzinfo) -> datetime | None:
