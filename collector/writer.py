@@ -16,10 +16,15 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from collector.exceptions import WriterBusy, WriterStopped
 from collector.ingest import ValidatedBatch
+from collector.seen_ids import Hashes, SeenIds
 from tower.db import Store, load_queries, split_statements
 
 __all__ = ["BatchOutcome", "CommitStats", "Writer"]
@@ -83,6 +88,7 @@ class Writer:
         self._last_seq = int(
             store.scalar("SELECT coalesce(max(seq), 0) FROM events", doing="reading last seq")
         )
+        self._seen = _load_seen_ids(store)
 
     @property
     def queued_events(self) -> int:
@@ -175,24 +181,25 @@ class Writer:
         started = time.perf_counter()
         events = _concat_events(group)
         rejects = _concat_rejects(group)
-        counts: dict[int, tuple[int, int]] = {}
+        accepted = np.zeros(len(group), dtype=np.int64)
+        duplicates = np.zeros(len(group), dtype=np.int64)
+        added: Hashes | None = None
         with self._store.transaction(doing=f"committing {events.num_rows} events") as con:
             if events.num_rows:
-                con.register("incoming", events)
-                try:
-                    for statement in COMMIT_EVENTS:
-                        params = {"base_seq": self._last_seq} if "$base_seq" in statement else None
-                        con.execute(statement, params)
-                finally:
-                    con.unregister("incoming")
-                rows = con.execute(
-                    "SELECT batch_no, count(*) FILTER (is_new), count(*) FILTER (NOT is_new),"
-                    " max(seq) FROM staged GROUP BY batch_no"
-                ).fetchall()
-                counts = {int(b): (int(new), int(dup)) for b, new, dup, _ in rows}
-                newest = max((int(s) for *_, s in rows if s is not None), default=None)
-            else:
-                newest = None
+                staged, new_hashes = self._stage(con, events)
+                batch_no = events["batch_no"].to_numpy()
+                accepted = np.bincount(staged["batch_no"].to_numpy(), minlength=len(group)).astype(
+                    np.int64
+                )
+                duplicates = np.bincount(batch_no, minlength=len(group)) - accepted
+                if staged.num_rows:
+                    con.register("staged", staged)
+                    try:
+                        for statement in COMMIT_EVENTS:
+                            con.execute(statement)
+                    finally:
+                        con.unregister("staged")
+                    added = new_hashes
             if rejects.num_rows:
                 con.register("refused", rejects)
                 try:
@@ -204,25 +211,103 @@ class Writer:
                     )
                 finally:
                     con.unregister("refused")
-        if newest is not None:
-            self._last_seq = newest
-        outcomes = [BatchOutcome(*counts.get(n, (0, 0))) for n in range(len(group))]
+        if added is not None:
+            self._seen.add(added)
+            self._last_seq += len(added)
+        outcomes = [BatchOutcome(int(a), int(d)) for a, d in zip(accepted, duplicates, strict=True)]
         if self._on_commit is not None:
             self._on_commit(
                 CommitStats(
                     batches=len(group),
                     events=events.num_rows,
-                    accepted=sum(o.accepted for o in outcomes),
+                    accepted=int(accepted.sum()),
                     seconds=time.perf_counter() - started,
                 )
             )
         return outcomes
 
+    def _stage(self, con: duckdb.DuckDBPyConnection, events: pa.Table) -> tuple[pa.Table, Hashes]:
+        """The group's new events numbered in commit order, and their id hashes.
+
+        New means the first copy in the group (by batch, then position) of an id the store
+        does not hold yet. The in-memory set rules out almost every id; the few it may have
+        seen are checked exactly in the store.
+        """
+        con.register("incoming", events)
+        try:
+            hashes: Hashes = (
+                con.execute("SELECT hash(event_id) AS id_hash FROM incoming")
+                .to_arrow_table()
+                .column(0)
+                .to_numpy()
+            )
+        finally:
+            con.unregister("incoming")
+        event_ids = events["event_id"]
+        fresh = _first_copies(event_ids, hashes)
+        maybe = fresh & self._seen.contains(hashes)
+        if maybe.any():
+            fresh &= ~_stored(con, event_ids, hashes, maybe)
+        positions = np.flatnonzero(fresh)
+        staged = events.take(positions)
+        seq = self._last_seq + 1 + np.arange(len(positions), dtype=np.int64)
+        new_hashes = hashes[positions]
+        staged = staged.append_column("seq", pa.array(seq)).append_column(
+            "id_hash", pa.array(new_hashes)
+        )
+        return staged, new_hashes
+
+
+def _first_copies(event_ids: pa.ChunkedArray, hashes: Hashes) -> npt.NDArray[np.bool_]:
+    """For each row, whether no earlier row of the group carries the same event_id."""
+    first = np.ones(len(hashes), dtype=bool)
+    order = np.argsort(hashes, kind="stable")
+    repeated = np.zeros(len(hashes), dtype=bool)
+    same = hashes[order[1:]] == hashes[order[:-1]]
+    repeated[order[1:][same]] = True
+    repeated[order[:-1][same]] = True
+    if repeated.any():  # equal hashes: compare the ids themselves (hashes can collide)
+        rows = np.flatnonzero(repeated)
+        seen: set[str] = set()
+        for row, event_id in zip(rows, event_ids.take(rows).to_pylist(), strict=True):
+            if event_id in seen:
+                first[row] = False
+            seen.add(event_id)
+    return first
+
+
+def _stored(
+    con: duckdb.DuckDBPyConnection,
+    event_ids: pa.ChunkedArray,
+    hashes: Hashes,
+    rows: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """For each row, whether its event is already in the store (checked only where `rows`)."""
+    positions = np.flatnonzero(rows)
+    candidates = pa.table(
+        {"event_id": event_ids.take(positions), "id_hash": pa.array(hashes[positions])}
+    )
+    con.register("candidates", candidates)
+    try:
+        held = con.execute(SQL["stored_ids"]).to_arrow_table()["event_id"]
+    finally:
+        con.unregister("candidates")
+    return np.asarray(pc.is_in(event_ids, value_set=held).to_numpy(zero_copy_only=False), bool)
+
+
+def _load_seen_ids(store: Store) -> SeenIds:
+    started = time.perf_counter()
+    stored = store.query_arrow("SELECT id_hash FROM events", doing="loading stored event ids")
+    seen = SeenIds(stored.column(0).to_numpy() if stored.num_rows else None)
+    log.info("loaded %d stored event ids in %.2f s", len(seen), time.perf_counter() - started)
+    return seen
+
 
 def _concat_events(group: list[_Pending]) -> pa.Table:
+    """The group's events in commit order: by batch, then by position in the batch."""
     tables = [
-        p.batch.events.append_column(
-            "batch_no", pa.array([n] * p.batch.events.num_rows, pa.int32())
+        p.batch.events.sort_by("idx").append_column(
+            "batch_no", pa.array(np.full(p.batch.events.num_rows, n, np.int32))
         )
         for n, p in enumerate(group)
         if p.batch.events.num_rows
