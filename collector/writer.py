@@ -85,6 +85,8 @@ class Writer:
         self._cond = threading.Condition()
         self._running = False
         self._thread: threading.Thread | None = None
+        self._committing = False
+        self._last_commit = time.monotonic()
         self._last_seq = int(
             store.scalar("SELECT coalesce(max(seq), 0) FROM events", doing="reading last seq")
         )
@@ -99,6 +101,13 @@ class Writer:
     def last_seq(self) -> int:
         """The ingest sequence number of the newest committed event."""
         return self._last_seq
+
+    @property
+    def idle_seconds(self) -> float:
+        """Seconds since the last commit ended; 0 while one runs or batches wait."""
+        if self._committing or self._queue:
+            return 0.0
+        return time.monotonic() - self._last_commit
 
     @property
     def is_alive(self) -> bool:
@@ -159,6 +168,7 @@ class Writer:
                 while self._queue and events + self._queue[0].weight <= self._max_commit:
                     events += self._queue[0].weight
                     group.append(self._queue.popleft())
+                self._committing = True
             try:
                 outcomes = self._commit(group)
             except Exception as exc:  # every waiter must hear about it, then carry on
@@ -176,6 +186,8 @@ class Writer:
     def _release(self, group: list[_Pending]) -> None:
         with self._cond:
             self._queued_events -= sum(p.weight for p in group)
+            self._committing = False
+            self._last_commit = time.monotonic()
 
     def _commit(self, group: list[_Pending]) -> list[BatchOutcome]:
         started = time.perf_counter()

@@ -60,6 +60,7 @@ from tower.access.keys import KeyStore
 from tower.access.login import RequireLogin
 from tower.access.middleware import RequireApiKey
 from tower.access.users import UserStore
+from tower.checkpoints import CheckpointPolicy, checkpoint_job
 from tower.clock import Clock, utc_now
 from tower.db import Store
 from tower.exceptions import StorageError, TowerError
@@ -124,6 +125,11 @@ def create_app(
         log_rules=load_log_rules(settings.log_rules_path),
     )
     ui = Ui(zones=settings.facility_zones, refresh=settings.ui_refresh, models=models)
+    checkpoint_policy = CheckpointPolicy(
+        wal_bytes=settings.checkpoint_wal_bytes,
+        wal_max_bytes=settings.checkpoint_wal_max_bytes,
+        quiet_seconds=settings.checkpoint_quiet.total_seconds(),
+    )
     bootstrap_key = (
         settings.bootstrap_admin_key.get_secret_value() if settings.bootstrap_admin_key else None
     )
@@ -207,9 +213,9 @@ def create_app(
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         scheduler = BackgroundScheduler(timezone="UTC")
         scheduler.add_job(
-            _checkpoint,
+            checkpoint_job,
             "interval",
-            args=[store, settings.checkpoint_wal_bytes],
+            args=[store, checkpoint_policy, lambda: writer.idle_seconds],
             seconds=settings.checkpoint_every.total_seconds(),
             id="checkpoint",
             max_instances=1,
@@ -388,15 +394,6 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _checkpoint(store: Store, wal_bytes: int) -> None:
-    try:
-        if store.checkpoint_if_needed(wal_bytes=wal_bytes):
-            log.info("checkpointed the WAL into %s", store.path)
-    except StorageError:
-        log.warning("background checkpoint failed; will retry", exc_info=True)
-        raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs
 
 
 def _retention(store: Store, policy: Policy, archive_dir: Path, clock: Clock) -> None:

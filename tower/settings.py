@@ -32,10 +32,17 @@ class Settings(BaseSettings):
     retry_after_seconds: int = Field(1, description="Retry-After sent with 429 and 503.")
 
     checkpoint_every: Duration = Field(
-        timedelta(seconds=10), description="How often the background checkpoint job looks."
+        timedelta(seconds=1), description="How often the background checkpoint job looks."
     )
     checkpoint_wal_bytes: int = Field(
-        64 * MiB, description="The background job checkpoints once the WAL is this big."
+        64 * MiB,
+        description="The background job checkpoints once the WAL is this big and ingest is quiet.",
+    )
+    checkpoint_wal_max_bytes: int = Field(
+        1024 * MiB, description="The background job checkpoints at this WAL size even when busy."
+    )
+    checkpoint_quiet: Duration = Field(
+        timedelta(seconds=2), description="How long without a commit counts as quiet ingest."
     )
     correlate_every: Duration = Field(
         timedelta(seconds=2), description="How often the correlator stitches new events."
