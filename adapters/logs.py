@@ -70,7 +70,7 @@ class LogRules(BaseModel):
     extractors: list[Extractor] = Field(default_factory=list)
     continuation: str | None = None
     fields: dict[Literal["timestamp", "severity", "message"], list[str]] = Field(
-        default_factory=dict
+        default_factory=dict, validate_default=True
     )
     keys: dict[str, str] = Field(default_factory=dict)
     key_patterns: list[str] = Field(default_factory=list)
@@ -86,6 +86,20 @@ class LogRules(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("fields")
+    @classmethod
+    def _fields_default_to_their_names(
+        cls, value: dict[Literal["timestamp", "severity", "message"], list[str]]
+    ) -> dict[Literal["timestamp", "severity", "message"], list[str]]:
+        # A group named `severity` is the severity unless the file says otherwise, so a
+        # one-extractor file needs no `fields` section to mark errors and read times.
+        names: tuple[Literal["timestamp", "severity", "message"], ...] = (
+            "timestamp",
+            "severity",
+            "message",
+        )
+        return {name: value.get(name, [name]) for name in names}
 
     @field_validator("continuation")
     @classmethod

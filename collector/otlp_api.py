@@ -126,7 +126,8 @@ async def _export(request: Request, adapter: str, answer: Message, rejected_fiel
         )
     except TowerError as exc:
         metrics.telemetry_requests.labels(adapter=adapter, status=str(exc.status_code)).inc()
-        return _failure(exc, encoding or Encoding.JSON, request_id)
+        retry_after = telemetry.writer.retry_after_seconds
+        return _failure(exc, encoding or Encoding.JSON, request_id, retry_after=retry_after)
     metrics.telemetry_requests.labels(adapter=adapter, status="200").inc()
     metrics.telemetry_records.labels(adapter=adapter, outcome="stored").inc(receipt.records)
     metrics.telemetry_records.labels(adapter=adapter, outcome="rejected").inc(len(receipt.rejected))
@@ -145,7 +146,7 @@ def _message(receipt: Receipt) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 3] + "..."
 
 
-def _failure(exc: TowerError, encoding: Encoding, request_id: str) -> Response:
+def _failure(exc: TowerError, encoding: Encoding, request_id: str, *, retry_after: int) -> Response:
     status = status_pb2.Status(
         code=GRPC_CODES.get(exc.status_code, code_pb2.INTERNAL), message=exc.detail
     )
@@ -155,6 +156,10 @@ def _failure(exc: TowerError, encoding: Encoding, request_id: str) -> Response:
         )
         status.details.add().Pack(error_details_pb2.BadRequest(field_violations=[violation]))
     headers = {**exc.headers, "X-Request-ID": request_id}
+    if exc.status_code in (429, 503) and "Retry-After" not in headers:
+        # A failed commit (disk full, I/O error) carries no hint of its own; exporters back off
+        # by Retry-After, as the spec asks, instead of their own schedule.
+        headers["Retry-After"] = str(retry_after)
     return _encode(status, encoding, exc.status_code, headers)
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 import orjson
 
+from tests.adapters.otlp_payloads import span, trace_request
 from tests.servers import ThreadServer
+from tower.settings import Settings
 
 TEXT = {"Content-Type": "text/plain"}
 LINES = b"""\
@@ -106,3 +108,43 @@ def test_tower_ingest_format_log(server: ThreadServer, tmp_path: Path) -> None:
     rows = log_rows(server)
     assert len(rows) == 9  # batches of 2 lines never cut a stack trace
     assert sum(1 for r in rows if "credit block" in str(r["body"])) == 3
+
+
+def test_the_tower_reads_with_the_rules_files_it_is_given(tmp_path: Path) -> None:
+    # A house format and a house attribute the shipped rules know nothing of.
+    otlp_rules = tmp_path / "otlp.yaml"
+    otlp_rules.write_text(
+        "keys:\n  - {attribute: acme.order_ref, namespace: oms_order, object_type: order}\n"
+    )
+    log_rules = tmp_path / "logs.yaml"
+    log_rules.write_text(
+        "extractors:\n"
+        "  - name: pipes\n"
+        "    format: regex\n"
+        "    pattern: '^(?P<timestamp>[^|]+)[|](?P<severity>[A-Z]+)[|]ORD=(?P<order>[^|]+)"
+        "[|](?P<message>.*)$'\n"
+        "keys: {order: oms_order}\n"
+        "object_types: {oms_order: order}\n"
+    )
+    settings = Settings(
+        db_path=tmp_path / "t.duckdb", otlp_rules_path=otlp_rules, log_rules_path=log_rules
+    )
+    request = trace_request(span("order.packed", 1, attributes={"acme.order_ref": "W-5501"}))
+    line = b"2026-11-23T09:15:00Z|ERROR|ORD=W-5502|posting failed\n"
+    with ThreadServer(settings) as server, httpx.Client(base_url=server.url) as client:
+        spans = client.post(
+            "/v1/traces",
+            content=request.SerializeToString(),
+            headers={"Content-Type": "application/x-protobuf"},
+        )
+        logs = client.post("/api/v1/logs", params={"source": "erp.s4"}, content=line, headers=TEXT)
+        from_span = client.get("/api/v1/events", params={"key": "W-5501"}).json()["items"]
+        from_line = client.get("/api/v1/events", params={"key": "W-5502"}).json()["items"]
+        (row,) = log_rows(server)
+
+    assert spans.status_code == logs.status_code == 200
+    assert [(e["type"], e["keys"]) for e in from_span] == [
+        ("order.packed", {"oms_order": "W-5501"})
+    ]
+    assert [(e["type"], e["status"]) for e in from_line] == [("log.error", "error")]
+    assert row["extractor"] == "pipes"

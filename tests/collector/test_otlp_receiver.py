@@ -9,16 +9,32 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
+from google.protobuf import json_format
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceRequest,
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    Gauge,
+    Metric,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
-from tests.adapters.otlp_payloads import otlp_json, span, trace_request, vector
+from tests.adapters.otlp_payloads import T0, TRACE_ID, otlp_json, span, trace_request, vector
 from tests.servers import ThreadServer
 from tower.settings import Settings
 
@@ -73,15 +89,25 @@ def test_sdk_spans_are_stored_and_become_order_events(
     assert [(s["name"], s["status_code"]) for s in keyed] == [("erp post", "ERROR")]
 
 
-def test_otlp_json_is_answered_in_json(client: httpx.Client, server: ThreadServer) -> None:
-    request = trace_request(span("order.picked", 1, attributes={"order.id": "W-6001"}))
+@pytest.mark.parametrize("zipped", [False, True], ids=["plain", "gzip"])
+def test_otlp_json_is_answered_in_json(
+    client: httpx.Client, server: ThreadServer, zipped: bool
+) -> None:
+    order = "W-6002" if zipped else "W-6001"
+    request = trace_request(span("order.picked", 1, attributes={"order.id": order}))
+    body = orjson.dumps(otlp_json(request))
+    headers = {**JSON, "Content-Encoding": "gzip"} if zipped else JSON
 
-    response = client.post("/v1/traces", content=orjson.dumps(otlp_json(request)), headers=JSON)
+    response = client.post(
+        "/v1/traces", content=gzip.compress(body) if zipped else body, headers=headers
+    )
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {}  # full success: partial_success unset
-    assert [e["type"] for e in events_for(client, "W-6001")] == ["order.picked"]
+    (event,) = events_for(client, order)
+    assert event["type"] == "order.picked"
+    assert event["correlation_id"] == TRACE_ID.hex()  # the hex traceId, as sent
 
 
 def test_a_bad_span_is_a_partial_success_in_the_request_encoding(
@@ -108,6 +134,61 @@ def test_a_bad_span_is_a_partial_success_in_the_request_encoding(
     assert as_json["partialSuccess"]["rejectedSpans"] == "1"  # int64 as a decimal string
 
 
+def test_bad_log_records_and_points_are_refused_alone(
+    client: httpx.Client, server: ThreadServer
+) -> None:
+    logs = ExportLogsServiceRequest(
+        resource_logs=[
+            ResourceLogs(
+                scope_logs=[
+                    ScopeLogs(
+                        log_records=[
+                            LogRecord(time_unix_nano=T0, body=AnyValue(string_value="ok")),
+                            LogRecord(
+                                time_unix_nano=T0,
+                                body=AnyValue(string_value="bad"),
+                                trace_id=b"\x01\x02\x03",
+                            ),
+                        ]
+                    )
+                ]
+            )
+        ]
+    )
+    points = [NumberDataPoint(time_unix_nano=T0, as_int=4), NumberDataPoint(as_int=5)]
+    metrics = ExportMetricsServiceRequest(
+        resource_metrics=[
+            ResourceMetrics(
+                scope_metrics=[
+                    ScopeMetrics(
+                        metrics=[Metric(name="queue.depth", gauge=Gauge(data_points=points))]
+                    )
+                ]
+            )
+        ]
+    )
+
+    log_answer = client.post("/v1/logs", content=logs.SerializeToString(), headers=PROTOBUF)
+    metric_answer = client.post(
+        "/v1/metrics", content=json_format.MessageToJson(metrics), headers=JSON
+    )
+
+    partial = ExportLogsServiceResponse.FromString(log_answer.content).partial_success
+    assert (partial.rejected_log_records, partial.error_message) == (
+        1,
+        "log record 1: traceId must be 16 bytes (32 hex digits), got 3",
+    )
+    assert metric_answer.json() == {
+        "partialSuccess": {
+            "rejectedDataPoints": "1",
+            "errorMessage": "data point 1 of 'queue.depth': no time",
+        }
+    }
+    store = server.app.state.store
+    assert store.scalar("SELECT count(*) FROM log_records", doing="test") == 1
+    assert store.scalar("SELECT count(*) FROM metric_points", doing="test") == 1
+
+
 def test_a_retried_export_stores_nothing_twice(client: httpx.Client, server: ThreadServer) -> None:
     body = trace_request(span("order.shipped", 1, attributes={"order.id": "W-8001"}))
     for _ in range(3):
@@ -122,20 +203,29 @@ def test_every_shared_vector_is_stored(client: httpx.Client, server: ThreadServe
     for name, path in [
         ("proto-example-trace", "/v1/traces"),
         ("jaeger-memory-otel_traces_01", "/v1/traces"),
+        ("jaeger-cassandra-otel_traces_01", "/v1/traces"),
+        ("jaeger-otlp2jaeger-in", "/v1/traces"),
         ("proto-example-logs", "/v1/logs"),
+        ("proto-example-events", "/v1/logs"),
         ("proto-example-metrics", "/v1/metrics"),
     ]:
         for ext, headers in (("json", JSON), ("pb", PROTOBUF)):
             response = client.post(path, content=vector(f"{name}.{ext}"), headers=headers)
             assert response.status_code == 200, (name, ext, response.content)
+    plain = client.post("/v1/traces", content=vector("captured-sdk-traces.pb"), headers=PROTOBUF)
+    assert plain.status_code == 200
     zipped = vector("captured-sdk-traces-gzip.pb.gz")
     gz = client.post("/v1/traces", content=zipped, headers={**PROTOBUF, "Content-Encoding": "gzip"})
     assert gz.status_code == 200
 
     store = server.app.state.store
-    assert store.scalar("SELECT count(*) FROM spans", doing="test") == 1 + 4 + 2  # retries: once
-    assert store.scalar("SELECT count(*) FROM log_records", doing="test") == 2
-    assert store.scalar("SELECT count(*) FROM metric_points", doing="test") == 8
+    # Each span once, however often it is sent (both encodings; the cassandra fixture re-sends
+    # a jaeger-memory span; otlp2jaeger-in holds one span twice): 1 + 4 + 0 + 1, then the
+    # SDK's captures, 2 plain + 2 gzip.
+    assert store.scalar("SELECT count(*) FROM spans", doing="test") == 1 + 4 + 0 + 1 + 2 + 2
+    # Log records and points are not deduplicated: each encoding stores its own copy.
+    assert store.scalar("SELECT count(*) FROM log_records", doing="test") == 2 * (1 + 1)
+    assert store.scalar("SELECT count(*) FROM metric_points", doing="test") == 2 * 4
     assert {e["type"] for e in events_for(client, "W-1001")} == {
         "post.orders",
         "publish.order.created",
@@ -202,6 +292,37 @@ def test_a_full_writer_answers_429_with_retry_after(tmp_path: Path) -> None:
 
     assert response.status_code == 429
     assert response.headers["retry-after"] == "1"
+
+
+def test_a_stopped_writer_answers_503_with_retry_after_in_the_request_encoding(
+    server: ThreadServer,
+) -> None:
+    server.app.state.collector.writer.stop()  # as at shutdown: nothing more can be committed
+    body = trace_request(span("order.packed", 1, attributes={"order.id": "W-7201"}))
+    with httpx.Client(base_url=server.url) as client:
+        response = client.post("/v1/traces", content=body.SerializeToString(), headers=PROTOBUF)
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    from google.rpc.status_pb2 import Status as RpcStatus
+
+    assert "writer is not running" in RpcStatus.FromString(response.content).message
+
+
+def test_a_failed_commit_answers_503_with_retry_after(server: ThreadServer) -> None:
+    # Metric points go straight to their table (no event, no writer): take the table away and
+    # DuckDB itself refuses the commit, as it would on a failing disk.
+    store = server.app.state.store
+    with store.transaction(doing="test: hide metric_points", lane="telemetry") as con:
+        con.execute("ALTER TABLE metric_points RENAME TO metric_points_hidden")
+    with httpx.Client(base_url=server.url) as client:
+        response = client.post(
+            "/v1/metrics", content=vector("proto-example-metrics.json"), headers=JSON
+        )
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert "storing 4 points" in response.json()["message"]
 
 
 def test_telemetry_requests_and_records_are_counted_in_metrics(client: httpx.Client) -> None:
