@@ -11,10 +11,10 @@ Whether a fault hits an event is decided by a hash of the seed, the fault's labe
 event id, not by a shared random stream: the same event is faulted the same way in every run
 with that seed, however much history the run covers.
 
-Seam: queue backlogs and dead letters show up today as delayed steps and middleware error
-events (and, with telemetry, dead letters as ERROR spans and log lines: simulator/telemetry.py).
-Once the tower takes queue samples, the same faults should also emit queue depth and
-oldest-message age for the queue they hit.
+Queue backlogs and dead letters show as delayed steps and middleware error events here; with
+telemetry, dead letters also as ERROR spans and log lines (simulator/telemetry.py), and both as
+queue depth, oldest-message age and a filling .dlq in the queue samples (simulator/queues.py,
+built from these faults' records).
 """
 
 from __future__ import annotations

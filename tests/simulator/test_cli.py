@@ -41,6 +41,37 @@ def test_simulate_backfills_a_running_tower(tmp_path: Path) -> None:
     assert header["seed"] == 5 and header["scenario"] == "test" and header["live"] is False
 
 
+def test_simulate_sends_every_signal_with_the_api_key_it_is_given(tmp_path: Path) -> None:
+    data = {**scenario_data(faults=EVERY_FAULT[:2]), "telemetry": {"spans": True, "logs": True,
+            "queues": True}}  # fmt: skip
+    scenario = write_scenario(tmp_path / "s.yaml", data)
+    admin = "bootstrap-admin-key-for-simulate-0123456789"
+    settings = Settings(
+        db_path=tmp_path / "tower.duckdb",
+        auth_required=True,
+        bootstrap_admin_key=admin,  # type: ignore[arg-type]
+    )
+    common = ("--scenario", str(scenario), "--backfill-days", "0.05", "--no-live",
+              "--ground-truth", str(tmp_path / "t.ndjson"))  # fmt: skip
+    with ThreadServer(settings) as server:
+        made = httpx.post(
+            f"{server.url}/api/v1/keys",
+            json={"name": "simulator", "scopes": ["ingest"]},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        keyless = tower("simulate", "--url", server.url, *common)
+        keyed = tower("simulate", "--url", server.url, "--api-key", made.json()["key"], *common)
+        store = server.app.state.store
+        stored = {
+            table: store.scalar(f"SELECT count(*) FROM {table}", doing="test")
+            for table in ("events", "spans", "log_records", "queue_samples")
+        }
+
+    assert keyless.returncode == 2 and "401" in keyless.stderr
+    assert keyed.returncode == 0, keyed.stderr
+    assert all(count > 0 for count in stored.values()), stored
+
+
 def test_simulate_refuses_a_bad_scenario_with_file_and_reason(tmp_path: Path) -> None:
     bad = write_scenario(
         tmp_path / "bad.yaml",

@@ -126,6 +126,46 @@ def test_the_estate_looks_like_one(clean: list[Emission]) -> None:
     assert sum(1 for types in changes.values() if types == full) > 20
 
 
+def test_weeks_of_history_hold_every_document_the_estate_exchanges() -> None:
+    # Invoices get paid and returns come back weeks after the order: a long, thin window.
+    data = scenario_data(backfill="20d", orders_per_hour=2, inventory_changes_per_hour=1)
+    events = [e.to_event() for e in split(options_for(data))[0]]
+    assert set(EMITTED_TYPES) == {e["type"] for e in events}
+
+    def said_by(event_type: str) -> set[tuple[str, str]]:
+        return {(e["system"], e["object_type"]) for e in events if e["type"] == event_type}
+
+    # EDI both ways: customers' 850 in, our 855/856/810 out, suppliers' 855/856/810 in, 997s.
+    assert said_by("edi.850.received") == {("edi", "order")}
+    assert said_by("edi.855.sent") == {("edi", "order")}
+    assert said_by("edi.856.sent") == {("edi", "shipment")}
+    assert said_by("edi.810.sent") == {("edi", "invoice")}
+    assert said_by("edi.850.sent") == said_by("edi.810.received") == {("edi", "purchase_order")}
+    assert {o for _, o in said_by("edi.997.received")} >= {"order", "shipment", "invoice"}
+    assert said_by("purchase_order.received") == {("wms", "purchase_order")}
+    assert said_by("return.received") == {("wms", "return")}
+    assert said_by("credit_memo.posted") == {("erp", "return")}
+    # Stock moves, adjustments and receipts alike, go WMS -> middleware -> ERP -> channels.
+    hops: dict[str, list[tuple[str, str]]] = {}
+    for e in events:
+        if e["object_type"] == "inventory":
+            hops.setdefault(e["keys"]["inventory_change"], []).append((e["type"], e["system"]))
+    for start in ("inventory.adjusted", "inventory.received"):
+        chains = [h for h in hops.values() if h[0][0] == start]
+        assert len(chains) > 20, start
+        assert all(
+            [system for _, system in h[:4]] == ["wms", "middleware", "erp", "channel"]
+            for h in chains
+            if len(h) >= 4
+        )
+    # Each system names the document by its own numbers and the ones it was handed.
+    keys = {e["type"]: set(e["keys"]) for e in events}
+    assert keys["order.allocated"] == {"erp_sales_order", "wms_order"}
+    assert keys["shipment.in_transit"] == {"carrier_tracking"}
+    assert keys["inventory.posted"] == {"inventory_change", "erp_material_document"}
+    assert keys["return.received"] == {"return_auth", "wms_return"}
+
+
 def test_every_fault_is_in_the_stream_and_the_ground_truth(
     faulted: tuple[list[Emission], list[FaultRecord]], clean_faults_off: dict[str, Emission]
 ) -> None:
@@ -228,6 +268,15 @@ def test_fault_records_name_journeys_by_their_main_key(
                 "return",
             }
             assert len(journey["keys"]) == 1
+
+
+def test_volume_sets_how_many_orders_the_estate_takes() -> None:
+    def accepted(per_hour: float) -> int:
+        events = split(options_for(scenario_data(backfill="12h", orders_per_hour=per_hour)))[0]
+        return sum(1 for e in events if e.type == "order.accepted")
+
+    few, many = accepted(10), accepted(40)
+    assert few > 0 and 3 <= many / few <= 5
 
 
 def test_live_mode_continues_past_now() -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from tower.access.client import API_KEY_ENV
-from tower.cli.base import app, console
+from tower.cli.base import ApiKeyOption, app, console
 from tower.settings import Settings
 
 ScenarioOpt = Annotated[
@@ -184,6 +184,7 @@ def simulate(
     out: Annotated[
         Path | None, typer.Option(help="Write the events to this NDJSON file instead of posting.")
     ] = None,
+    api_key: ApiKeyOption = None,
 ) -> None:
     """Drive a running tower with the demo estate: history first, then live until Ctrl-C."""
     from simulator import (
@@ -210,6 +211,9 @@ def simulate(
         raise typer.Exit(2) from exc
     logging.basicConfig(level="INFO", format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if api_key:
+        # Every sink of the run (events, spans, log lines, queue samples) reads it from there.
+        os.environ[API_KEY_ENV] = api_key
     sink = FileEventSink(out) if out is not None else HttpEventSink(url)
     try:
         with stop_on_interrupt() as stopped:
