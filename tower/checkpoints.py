@@ -20,6 +20,8 @@ from tower.exceptions import StorageError
 __all__ = ["CheckpointPolicy", "checkpoint_job"]
 
 log = logging.getLogger(__name__)
+# DuckDB's refusal while another connection has a write transaction open; not a failure.
+BUSY = "other write transactions active"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,10 @@ def checkpoint_job(
         return
     try:
         store.checkpoint()
-    except StorageError:
+    except StorageError as exc:
+        if BUSY in str(exc):  # the correlator or a job is mid-transaction: next second, then
+            log.info("checkpoint deferred: another write transaction is running")
+            return
         log.warning("background checkpoint failed; will retry", exc_info=True)
         raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs
     reason = "over the hard limit" if wal >= policy.wal_max_bytes else f"ingest idle {idle:.0f} s"

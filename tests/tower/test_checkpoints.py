@@ -14,7 +14,8 @@ import orjson
 
 from tests.factories import make_events
 from tests.servers import ThreadServer
-from tower.checkpoints import CheckpointPolicy
+from tower.checkpoints import CheckpointPolicy, checkpoint_job
+from tower.db import Store
 from tower.settings import Settings
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -81,3 +82,21 @@ def test_a_wal_past_the_hard_limit_is_folded_during_a_burst(tmp_path) -> None:
         during = _wal_while_posting(server, seconds=3)
 
     assert during != sorted(during)  # it shrank at least once while the posts went on
+
+
+def test_a_checkpoint_during_another_write_transaction_waits_for_the_next_run(tmp_path) -> None:
+    # The correlator's transaction updates its watermark; DuckDB refuses to checkpoint under
+    # an open update. That is a reason to try again next second, not a failure to report.
+    store = Store(tmp_path / "busy.duckdb")
+    policy = CheckpointPolicy(wal_bytes=1, wal_max_bytes=1, quiet_seconds=0)
+    try:
+        with store.transaction(doing="test: first write") as con:
+            con.execute("UPDATE correlator_state SET value = value + 1")
+        with store.transaction(doing="test: a long write", lane="correlator") as con:
+            con.execute("UPDATE correlator_state SET value = value + 1")
+            checkpoint_job(store, policy, lambda: 60.0)  # no exception
+            assert store.wal_bytes() > 0
+        checkpoint_job(store, policy, lambda: 60.0)
+        assert store.wal_bytes() == 0
+    finally:
+        store.close()
