@@ -297,8 +297,7 @@ def _rebuild(con: Any, models: ModelSet, touched: list[int], *, updated_seq: int
         ):
             con.execute(f"DELETE FROM {table} WHERE journey_id IN (SELECT journey_id FROM touched)")
             if new_rows:
-                columns = {name: [row[name] for row in new_rows] for name in schema.names}
-                con.register("rebuilt", pa.table(columns, schema=schema))
+                con.register("rebuilt", pa.Table.from_pylist(new_rows, schema=schema))
                 try:
                     con.execute(f"INSERT INTO {table} SELECT * FROM rebuilt")
                 finally:
@@ -336,32 +335,67 @@ def _record_positions(con: Any, *, after: int, upto: int) -> None:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULE_ATTRIBUTES = ("customer", "channel", "value", "currency")
+# touched_events.sql's columns in JourneyEvent's field order, then the rule attributes.
+EVENT_COLUMNS = (
+    "journey_id",
+    "seq",
+    "event_id",
+    "occurred_us",
+    "source",
+    "system",
+    "type",
+    "object_type",
+    "status",
+    "error",
+    "facility",
+    "via",
+    *RULE_ATTRIBUTES,
+)
 
 
 def _journey_events(table: pa.Table) -> dict[int, list[JourneyEvent]]:
     """Events per journey, built column-wise (Arrow's row conversion is the slow part)."""
-    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    columns = [table.column(name).to_pylist() for name in EVENT_COLUMNS]
     by_journey: dict[int, list[JourneyEvent]] = {}
-    for i, journey_id in enumerate(columns["journey_id"]):
+    for (
+        journey_id,
+        seq,
+        event_id,
+        occurred_us,
+        source,
+        system,
+        type_,
+        object_type,
+        status,
+        error,
+        facility,
+        via,
+        *rule_values,
+    ) in zip(*columns, strict=True):
         attributes = {
-            name: columns[name][i] for name in RULE_ATTRIBUTES if columns[name][i] is not None
+            name: value
+            for name, value in zip(RULE_ATTRIBUTES, rule_values, strict=True)
+            if value is not None
         }
-        by_journey.setdefault(journey_id, []).append(
-            JourneyEvent(
-                seq=columns["seq"][i],
-                event_id=columns["event_id"][i],
-                occurred_at=EPOCH + timedelta(microseconds=columns["occurred_us"][i]),
-                source=columns["source"][i],
-                system=columns["system"][i],
-                type=columns["type"][i],
-                object_type=columns["object_type"][i],
-                status=columns["status"][i],
-                error=columns["error"][i],
-                facility=columns["facility"][i],
-                attributes=attributes,
-                via=columns["via"][i],
-            )
+        event = JourneyEvent(  # positional: measurably cheaper than keywords, per event
+            seq,
+            event_id,
+            EPOCH + timedelta(microseconds=occurred_us),
+            source,
+            system,
+            type_,
+            object_type,
+            status,
+            error,
+            facility,
+            attributes,
+            via,
         )
+        members = by_journey.get(journey_id)
+        if members is None:
+            by_journey[journey_id] = [event]
+        else:
+            members.append(event)
     return by_journey
 
 

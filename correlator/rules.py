@@ -20,9 +20,12 @@ State = Literal["open", "done", "failed"]
 Status = Literal["on_track", "at_risk", "stalled", "failed", "done"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per event per rebuild, and frozen costs 2.5x
 class JourneyEvent:
-    """What the rules need of one event. `via` is the included journey it came from, if any."""
+    """What the rules need of one event. `via` is the included journey it came from, if any.
+
+    Read-only by convention: the rules never change an event they are given.
+    """
 
     seq: int
     event_id: str
