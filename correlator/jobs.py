@@ -335,62 +335,20 @@ def _record_positions(con: Any, *, after: int, upto: int) -> None:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RULE_ATTRIBUTES = ("customer", "channel", "value", "currency")
-# touched_events.sql's columns in JourneyEvent's field order, then the rule attributes.
-EVENT_COLUMNS = (
-    "journey_id",
-    "seq",
-    "event_id",
-    "occurred_us",
-    "source",
-    "system",
-    "type",
-    "object_type",
-    "status",
-    "error",
-    "facility",
-    "via",
-    *RULE_ATTRIBUTES,
-)
 
 
 def _journey_events(table: pa.Table) -> dict[int, list[JourneyEvent]]:
     """Events per journey, built column-wise (Arrow's row conversion is the slow part)."""
-    columns = [table.column(name).to_pylist() for name in EVENT_COLUMNS]
+    column = {name: table.column(name).to_pylist() for name in table.column_names}
+    column["occurred_at"] = [EPOCH + timedelta(microseconds=us) for us in column["occurred_us"]]
+    column["attributes"] = [
+        {n: v for n, v in zip(RULE_ATTRIBUTES, values, strict=True) if v is not None}
+        for values in zip(*(column[name] for name in RULE_ATTRIBUTES), strict=True)
+    ]
     by_journey: dict[int, list[JourneyEvent]] = {}
-    for (
-        journey_id,
-        seq,
-        event_id,
-        occurred_us,
-        source,
-        system,
-        type_,
-        object_type,
-        status,
-        error,
-        facility,
-        via,
-        *rule_values,
-    ) in zip(*columns, strict=True):
-        attributes = {
-            name: value
-            for name, value in zip(RULE_ATTRIBUTES, rule_values, strict=True)
-            if value is not None
-        }
-        event = JourneyEvent(  # positional: measurably cheaper than keywords, per event
-            seq,
-            event_id,
-            EPOCH + timedelta(microseconds=occurred_us),
-            source,
-            system,
-            type_,
-            object_type,
-            status,
-            error,
-            facility,
-            attributes,
-            via,
-        )
+    fields = (column[name] for name in JourneyEvent.__slots__)  # positional: cheaper per event
+    for journey_id, *values in zip(column["journey_id"], *fields, strict=True):
+        event = JourneyEvent(*values)
         members = by_journey.get(journey_id)
         if members is None:
             by_journey[journey_id] = [event]
