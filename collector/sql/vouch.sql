@@ -36,5 +36,7 @@ SELECT
         AND (correlation_id IS NULL OR length(correlation_id) BETWEEN 1 AND 256)
         AND coalesce(status, 'ok') IN ('ok', 'error')
         AND (error IS NULL OR length(error) <= 8192)
+        -- Decoded as raw JSON (so well formed); the contract wants an object.
+        AND starts_with(attributes, '{')
         AS vouched
 FROM candidates
