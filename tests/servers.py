@@ -20,6 +20,11 @@ from tower.clock import Clock, utc_now
 from tower.settings import Settings
 
 
+def keyed_settings(db_path: Path, admin_key: str) -> Settings:
+    """A tower that requires API keys, with `admin_key` as its bootstrap admin key."""
+    return Settings(db_path=db_path, auth_required=True, bootstrap_admin_key=admin_key)  # type: ignore[arg-type]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

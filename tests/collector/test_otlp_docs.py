@@ -28,8 +28,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from tests.adapters.otlp_payloads import otlp_json, span, trace_request
-from tests.servers import ThreadServer
-from tower.settings import Settings
+from tests.servers import ThreadServer, keyed_settings
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "opentelemetry.md"
 BOOTSTRAP = "bootstrap-admin-key-for-otlp-docs-0123456789"
@@ -46,11 +45,7 @@ def block(heading: str, language: str) -> str:
 
 @pytest.fixture
 def tower(tmp_path: Path) -> Iterator[ThreadServer]:
-    settings = Settings(
-        db_path=tmp_path / "tower.duckdb",
-        auth_required=True,
-        bootstrap_admin_key=BOOTSTRAP,  # type: ignore[arg-type]
-    )
+    settings = keyed_settings(tmp_path / "tower.duckdb", BOOTSTRAP)
     with ThreadServer(settings) as running:
         yield running
 

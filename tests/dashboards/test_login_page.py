@@ -11,19 +11,14 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.servers import ThreadServer
-from tower.settings import Settings
+from tests.servers import ThreadServer, keyed_settings
 
 ADMIN_KEY = "browser-login-admin-key-0123456789ab"
 
 
 @pytest.fixture
 def guarded(tmp_path: Path) -> Iterator[ThreadServer]:
-    settings = Settings(
-        db_path=tmp_path / "tower.duckdb",
-        auth_required=True,
-        bootstrap_admin_key=ADMIN_KEY,  # type: ignore[arg-type]
-    )
+    settings = keyed_settings(tmp_path / "tower.duckdb", ADMIN_KEY)
     with ThreadServer(settings) as running:
         made = httpx.post(
             f"{running.url}/api/v1/users",

@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from tests.servers import ThreadServer
+from tests.servers import ThreadServer, keyed_settings
 from tower.app import create_app
 from tower.settings import Settings
 
@@ -27,13 +27,7 @@ ADMIN = "fuzzing-admin-key-0123456789abcdef"
 @pytest.fixture(scope="module")
 def fuzzed_tower(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
     folder = Path(tmp_path_factory.mktemp("fuzz"))
-    with ThreadServer(
-        Settings(
-            db_path=folder / "tower.duckdb",
-            auth_required=True,
-            bootstrap_admin_key=ADMIN,  # type: ignore[arg-type]
-        )
-    ) as server:
+    with ThreadServer(keyed_settings(folder / "tower.duckdb", ADMIN)) as server:
         yield server
 
 

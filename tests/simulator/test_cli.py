@@ -13,7 +13,7 @@ import duckdb
 import httpx
 import orjson
 
-from tests.servers import ThreadServer, free_port, wait_healthy
+from tests.servers import ThreadServer, free_port, keyed_settings, wait_healthy
 from tests.simulator.support import EVERY_FAULT, scenario_data, write_scenario
 from tower.settings import Settings
 
@@ -46,11 +46,7 @@ def test_simulate_sends_every_signal_with_the_api_key_it_is_given(tmp_path: Path
             "queues": True}}  # fmt: skip
     scenario = write_scenario(tmp_path / "s.yaml", data)
     admin = "bootstrap-admin-key-for-simulate-0123456789"
-    settings = Settings(
-        db_path=tmp_path / "tower.duckdb",
-        auth_required=True,
-        bootstrap_admin_key=admin,  # type: ignore[arg-type]
-    )
+    settings = keyed_settings(tmp_path / "tower.duckdb", admin)
     common = ("--scenario", str(scenario), "--backfill-days", "0.05", "--no-live",
               "--ground-truth", str(tmp_path / "t.ndjson"))  # fmt: skip
     with ThreadServer(settings) as server:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.factories import make_events
-from tests.servers import ThreadServer
+from tests.servers import ThreadServer, keyed_settings
 from tower.access.policy import required_scope
 from tower.settings import Settings
 
@@ -22,11 +22,7 @@ BOOTSTRAP = "bootstrap-admin-key-for-tests-0123456789"
 
 @pytest.fixture
 def tower(tmp_path: Path) -> Iterator[ThreadServer]:
-    settings = Settings(
-        db_path=tmp_path / "tower.duckdb",
-        auth_required=True,
-        bootstrap_admin_key=BOOTSTRAP,  # type: ignore[arg-type]
-    )
+    settings = keyed_settings(tmp_path / "tower.duckdb", BOOTSTRAP)
     with ThreadServer(settings) as running:
         yield running
 
@@ -189,13 +185,7 @@ def test_which_scope_a_request_needs(method: str, path: str, scope: str | None) 
 
 def test_keys_survive_a_restart(tmp_path: Path) -> None:
     settings = Settings(db_path=tmp_path / "tower.duckdb", auth_required=True)
-    with ThreadServer(
-        Settings(
-            db_path=settings.db_path,
-            auth_required=True,
-            bootstrap_admin_key=BOOTSTRAP,  # type: ignore[arg-type]
-        )
-    ) as first:
+    with ThreadServer(keyed_settings(settings.db_path, BOOTSTRAP)) as first:
         key = create(first, "erp", "ingest")
     with ThreadServer(settings) as second:  # no bootstrap key any more
         answer = httpx.post(f"{second.url}/api/v1/events", json=make_events(1), headers=bearer(key))

@@ -13,9 +13,8 @@ import pytest
 from flask import Flask
 
 from dashboards import actions
-from tests.servers import ThreadServer
+from tests.servers import ThreadServer, keyed_settings
 from tower.access.login import RequireLogin
-from tower.settings import Settings
 
 ADMIN_KEY = "login-tests-admin-key-0123456789abcd"
 PASSWORD = "correct horse battery"
@@ -23,11 +22,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def tower(tmp_path: Path) -> Iterator[ThreadServer]:
-    settings = Settings(
-        db_path=tmp_path / "tower.duckdb",
-        auth_required=True,
-        bootstrap_admin_key=ADMIN_KEY,  # type: ignore[arg-type]
-    )
+    settings = keyed_settings(tmp_path / "tower.duckdb", ADMIN_KEY)
     with ThreadServer(settings) as running:
         yield running
 
