@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from sla.calendars import Calendar
 from tower.durations import Duration
 from tower.model import IDENTIFIER
 from tower.yamlfile import ConfigFileError, _line_of, load_yaml_model
@@ -31,6 +32,8 @@ from tower.yamlfile import ConfigFileError, _line_of, load_yaml_model
 __all__ = [
     "SLA_KINDS",
     "BurnWindow",
+    "Calendar",
+    "Count",
     "CoverageSla",
     "DeadLetterSla",
     "ErrorRateSla",
@@ -54,6 +57,9 @@ Name = Annotated[str, Field(pattern=IDENTIFIER)]
 Severity = Literal["critical", "warning", "info"]
 # partner: the EDI trading partner (supplier or customer) named by the journey's events.
 JourneyDimension = Literal["facility", "customer", "channel", "partner"]
+# How a stall or deadline counts time: every hour, or only the facility's working hours
+# (its calendar under `calendars:`; a facility without one counts every hour).
+Count = Literal["wall_clock", "working_hours"]
 
 
 def _as_list(value: Any) -> Any:
@@ -121,7 +127,15 @@ class _JourneyBase(_Base):
                 )
 
 
-class StageDeadlineSla(_JourneyBase):
+class _Counted(_JourneyBase):
+    count: Count = Field(
+        "wall_clock",
+        description="working_hours: only the journey's facility's working hours count "
+        "(`calendars:`); facilities without a calendar count every hour.",
+    )
+
+
+class StageDeadlineSla(_Counted):
     """Journeys that entered `from_stage` must reach `to_stage` (or later) within `within`."""
 
     kind: Literal["stage_deadline"]
@@ -140,7 +154,7 @@ class StageDeadlineSla(_JourneyBase):
         return self
 
 
-class StalledInStageSla(_JourneyBase):
+class StalledInStageSla(_Counted):
     """Open journeys that have sat in `stage` with no progress for `no_progress_for`."""
 
     kind: Literal["stalled_in_stage"]
@@ -363,10 +377,14 @@ class Slo(BaseModel):
 
 
 class SlaFile(BaseModel):
-    """The whole file: `slas:` and `slos:`."""
+    """The whole file: `calendars:`, `slas:` and `slos:`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    calendars: dict[str, Calendar] = Field(
+        default_factory=dict,
+        description="Facility code -> its working hours, for SLAs with count: working_hours.",
+    )
     slas: list[Sla] = Field(default_factory=list)
     slos: list[Slo] = Field(default_factory=list)
 
@@ -405,9 +423,26 @@ def load_slas(path: Path | None = None, *, stages: dict[str, list[str]] | None =
     path = path or default_path()
     with _stages(stages):
         try:
-            return load_yaml_model(path, SlaFile)
+            loaded = load_yaml_model(path, SlaFile)
         except ConfigFileError as exc:
             raise _without_tags(exc) from exc.__cause__
+    _check_counts(path, loaded)
+    return loaded
+
+
+def _check_counts(path: Path, loaded: SlaFile) -> None:
+    """Working hours with no calendar to count them by is a mistake, not wall-clock time."""
+    if loaded.calendars:
+        return
+    for i, sla in enumerate(loaded.slas):
+        if getattr(sla, "count", "wall_clock") == "working_hours":
+            node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+            raise ConfigFileError(
+                path,
+                _line_of(node, ("slas", i, "count")),
+                f"slas.{i}.count: {sla.name} counts working hours but the file has no "
+                "`calendars:` (facility -> zone and hours)",
+            )
 
 
 TAGS = {*SLA_KINDS, "events_ok", "hop_latency"}

@@ -168,16 +168,21 @@ def _journeys(
     worth = f" worth {money(row.amount, row.currency)}" if row.amount and row.currency else ""
     where = "".join(f" {'at' if d == 'facility' else 'for'} {v}" for d, v in dims.items())
     oldest = format_duration(now - row.oldest)
+    # The oldest is wall-clock time; say when the limit counts working hours only.
+    working = " of working hours" if getattr(sla, "count", None) == "working_hours" else ""
     if isinstance(sla, StageDeadlineSla):
         limit = sla.within
         what = (
-            f"{sla.from_stage} but not {sla.to_stage} within {format_duration(limit)}{where}"
-            f" (oldest {oldest})"
+            f"{sla.from_stage} but not {sla.to_stage} within {format_duration(limit)}{working}"
+            f"{where} (oldest {oldest})"
         )
         stages = row.stages or [sla.from_stage]
     elif isinstance(sla, StalledInStageSla):
         limit = sla.no_progress_for
-        what = f"stalled in {sla.stage}{where} for > {format_duration(limit)} (oldest {oldest})"
+        what = (
+            f"stalled in {sla.stage}{where} for > {format_duration(limit)}{working}"
+            f" (oldest {oldest})"
+        )
         stages = [sla.stage]
     else:
         limit = sla.unresolved_for

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from correlator import service as correlator_service
 from sla import tower_checks
+from sla.calendars import Calendar, cutoff
 from sla.inputs import (
     CoverageRow,
     DriftGroup,
@@ -69,7 +70,7 @@ def read_inputs(
         if isinstance(sla, QUEUE_KINDS) and not queues:
             inputs.skipped[sla.name] = "no queue samples yet (no poller or producer has sent one)"
             continue
-        inputs.rows[sla.name] = _read(store, sla, stages, now)
+        inputs.rows[sla.name] = _read(store, sla, definitions, stages, now)
     for slo in definitions.slos:
         lengths = windows_of(slo)
         params: dict[str, Any] = {"now": now, "windows": [w.total_seconds() for w in lengths]}
@@ -91,7 +92,9 @@ def read_inputs(
     return inputs
 
 
-def _read(store: Store, sla: Sla, stages: dict[str, list[str]], now: datetime) -> list[Row]:
+def _read(
+    store: Store, sla: Sla, definitions: SlaFile, stages: dict[str, list[str]], now: datetime
+) -> list[Row]:
     doing = f"reading the data of SLA {sla.name}"
     if isinstance(sla, TowerSla):  # meta-alerts: the tower's own figures
         return list(tower_checks.read(store=store, sla=sla, now=now))
@@ -100,9 +103,11 @@ def _read(store: Store, sla: Sla, stages: dict[str, list[str]], now: datetime) -
         if isinstance(sla, StageDeadlineSla):
             line = stages.get(sla.journey, [])
             later = line[line.index(sla.to_stage) :] if sla.to_stage in line else [sla.to_stage]
-            params |= {"from_stage": sla.from_stage, "later": later, "cutoff": now - sla.within}
+            params |= {"from_stage": sla.from_stage, "later": later}
+            params |= _cutoffs(sla, definitions.calendars, now, sla.within)
         elif isinstance(sla, StalledInStageSla):
-            params |= {"stage": sla.stage, "cutoff": now - sla.no_progress_for}
+            params |= {"stage": sla.stage}
+            params |= _cutoffs(sla, definitions.calendars, now, sla.no_progress_for)
         else:
             params |= {"cutoff": now - sla.unresolved_for}
         rows = store.query(GROUPED[sla.kind], params, doing=doing)
@@ -156,6 +161,26 @@ def _read(store: Store, sla: Sla, stages: dict[str, list[str]], now: datetime) -
     params = {"now": now, "since": now - sla.window, "queues": sla.queues}
     rows = store.query(SQL["dead_letters"], params, doing=doing)
     return [QueueGrowth(r["queue"], int(r["growth"] or 0), int(r["depth"])) for r in rows]
+
+
+def _cutoffs(
+    sla: StageDeadlineSla | StalledInStageSla,
+    calendars: dict[str, Calendar],
+    now: datetime,
+    limit: timedelta,
+) -> dict[str, Any]:
+    """The wall-clock cutoff, and where the SLA counts working hours each calendar's own: one
+    small loop per facility here keeps the SQL a comparison, whatever the journey count."""
+    own = {}
+    if sla.count == "working_hours":
+        own = {facility: cutoff(calendar, now, limit) for facility, calendar in calendars.items()}
+    wall = now - limit
+    return {
+        "cutoff": wall,
+        "cal_facilities": list(own),
+        "cal_cutoffs": list(own.values()),
+        "latest": max([wall, *own.values()]),
+    }
 
 
 def _journey_params(sla: StageDeadlineSla | StalledInStageSla | JourneyErrorsSla) -> dict[str, Any]:
