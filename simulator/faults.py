@@ -305,12 +305,17 @@ def _lost_message(active: _Active, story: Story) -> None:
     for emission in list(story.emissions):
         if active.hits(emission):
             story.emissions.remove(emission)
+            detail = {"type": emission.type, "source": emission.event["source"]}
+            # The event never arrives, so only the record can say where its effect shows
+            # (a lost stock posting leaves that site's ERP position stale).
+            if emission.event.get("facility"):
+                detail["facility"] = emission.event["facility"]
             active.record(
                 story,
                 at=emission.occurred_at,
                 reveal_at=emission.deliver_at,
                 emissions=[emission],
-                detail={"type": emission.type, "source": emission.event["source"]},
+                detail=detail,
             )
 
 

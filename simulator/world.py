@@ -29,6 +29,7 @@ from simulator.telemetry import TelemetryPlanner
 __all__ = ["Item", "World", "stream"]
 
 Item = Emission | FaultRecord | TraceRecord | LogLine | QueueSample
+IN_TURN = timedelta(seconds=1)  # the least gap between two changes' hops on one interface
 
 HOUR = timedelta(hours=1)
 
@@ -70,6 +71,8 @@ class _Day:
 
     ids: IdBook
     stock: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (warehouse, sku) -> when each hop of its latest stock change happened (see _in_turn)
+    hops: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
 
 
 def _deliver_in_order(story: Story) -> None:
@@ -84,6 +87,27 @@ def _deliver_in_order(story: Story) -> None:
         if last is not None and emission.deliver_at <= last:
             emission.deliver_at = last + timedelta(milliseconds=1)
         last = emission.deliver_at
+
+
+def _in_turn(emissions: list[Emission], last: list[datetime]) -> None:
+    """Keep a SKU's stock changes in order on every interface (`last`: the previous change's
+    hop times, updated here).
+
+    Each hop's delay is drawn on its own, so a change made seconds after another could pass it
+    on the way to the middleware or a channel, leaving that system on the older position: a
+    drift no fault caused. Interfaces pass one site's messages in turn, so a hop never happens
+    before the previous change's same hop; a hop held back holds the later hops with it.
+    """
+    held = timedelta(0)
+    for i, emission in enumerate(emissions):
+        behind = last[i] + IN_TURN - emission.occurred_at if i < len(last) else timedelta(0)
+        wait = max(held, behind)
+        if i < 3:  # WMS, middleware, ERP in a chain; the channels fan out from the ERP
+            held = wait
+        if wait > timedelta(0):
+            emission.occurred_at += wait
+            emission.deliver_at += wait
+    last[:] = [e.occurred_at for e in emissions]
 
 
 class World:
@@ -186,6 +210,7 @@ class World:
                     on_hand=on_hand,
                     extra={"reason": reason},
                 )
+                _in_turn(emissions, day.hops.setdefault(key, []))
                 stories.append(Story(kind="inventory", start=at, emissions=emissions))
         return stories
 

@@ -37,8 +37,10 @@ class Flow:
     def on_shift(self, moment: datetime, warehouse: Warehouse) -> datetime:
         """The moment, or when the site's next shift starts if the floor is closed then.
 
-        Spread over the first hour of the shift by how long the work waited, so a night's
-        backlog does not land in one instant; no random draw, so timing never shifts the stream.
+        A night's backlog is worked first come, first served over the shift's first hour, so
+        it does not land in one instant and what waited longest goes first (work that came in
+        just before closing is not left until the backlog's end); no random draw, so timing
+        never shifts the stream.
         """
         local = moment.astimezone(zone(warehouse.tz))
         opens, closes = warehouse.shift
@@ -48,7 +50,9 @@ class Flow:
         if local.hour >= closes:
             start += timedelta(days=1)
         waited = (start - local).total_seconds()
-        return start.astimezone(UTC) + timedelta(seconds=waited % 3600)
+        night = ((opens - closes) % 24 or 24) * 3600
+        queued = min(max(1 - waited / night, 0.0), 1.0)  # share of the night gone when it came
+        return start.astimezone(UTC) + timedelta(seconds=3600 * queued)
 
     def emit(
         self,
