@@ -115,6 +115,9 @@ def run(*, out_dir: Path, events: int, visibility_seconds: float = 30.0) -> Corr
             result.lookup_ms = _lookups(store)
         finally:
             store.close()
+        # Closing checkpoints gigabytes at 10 M events; flush them now, or the disk writes them
+        # back during the next phase and its commits (each an fsync) wait for it.
+        os.sync()
         rate = min(5_000.0, (result.ingest_events_per_second or 10_000.0) / 2)
         result.visibility_rate = rate
         result.visibility_s = _visibility(path, Path(tmp), rate=rate, seconds=visibility_seconds)
