@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ from opentelemetry import trace
 
 from correlator.identity import EventNodes, Node, Resolution, resolve
 from correlator.models import ModelSet
-from correlator.rules import JourneyEvent, JourneyState, build_journey
+from correlator.rebuild import rebuild_journeys
 from tower.db import Store, load_queries, split_statements
 from tower.exceptions import StorageError
 
@@ -105,7 +105,7 @@ def _stitch(
     with store.transaction(doing=f"stitching {len(rows)} events", lane=LANE) as con:
         _apply(con, resolution)
         touched = _touched(con, resolution)
-        states = _rebuild(con, models, touched, updated_seq=new_watermark)
+        states = rebuild_journeys(con, models, touched, updated_seq=new_watermark)
         _record_positions(con, after=watermark, upto=new_watermark)
         con.execute(
             "UPDATE correlator_state SET value = ? WHERE name = 'watermark'", [new_watermark]
@@ -258,72 +258,6 @@ def _touched(con: Any, resolution: Resolution) -> list[int]:
     return sorted(direct | {int(r[0]) for r in rows})
 
 
-def _rebuild(con: Any, models: ModelSet, touched: list[int], *, updated_seq: int) -> int:
-    if not touched:
-        return 0
-    con.register("touched", pa.table({"journey_id": pa.array(touched, pa.int64())}))
-    try:
-        by_journey = _journey_events(con.execute(SQL["touched_events"]).to_arrow_table())
-        keys = con.execute(SQL["touched_keys"]).to_arrow_table().to_pydict()
-        rows = []
-        hops: list[dict[str, Any]] = []
-        for journey_id, object_type, namespaces, values in zip(
-            keys["journey_id"],
-            keys["object_type"],
-            keys["namespaces"],
-            keys["values"],
-            strict=True,
-        ):
-            model = models.for_object_type(object_type)
-            included = set(model.includes) if model else set()
-            members = [
-                e
-                for e in by_journey.get(journey_id, [])
-                if e.via is None or e.object_type in included
-            ]
-            aliases: dict[str, list[str]] = {}
-            for ns, value in zip(namespaces, values, strict=True):
-                aliases.setdefault(ns, []).append(value)
-            if not members:
-                continue  # only referenced so far: the journey appears when it has events
-            state = build_journey(model, members)
-            kind = model.kind if model else object_type
-            label = model.label if model else []
-            rows.append(_journey_row(journey_id, kind, label, aliases, state, members, updated_seq))
-            hops.extend(_hop_rows(journey_id, kind, state))
-        for table, new_rows, schema in (
-            ("journeys", rows, JOURNEY_SCHEMA),
-            ("journey_hops", hops, HOP_SCHEMA),
-        ):
-            con.execute(f"DELETE FROM {table} WHERE journey_id IN (SELECT journey_id FROM touched)")
-            if new_rows:
-                con.register("rebuilt", pa.Table.from_pylist(new_rows, schema=schema))
-                try:
-                    con.execute(f"INSERT INTO {table} SELECT * FROM rebuilt")
-                finally:
-                    con.unregister("rebuilt")
-        return len(rows)
-    finally:
-        con.unregister("touched")
-
-
-def _hop_rows(journey_id: int, kind: str, state: JourneyState) -> list[dict[str, Any]]:
-    return [
-        {
-            "journey_id": journey_id,
-            "kind": kind,
-            "facility": state.facility,
-            "from_stage": v.from_stage,
-            "stage": v.stage,
-            "from_system": v.from_system,
-            "system": v.system,
-            "entered_at": v.entered_at,
-            "latency_seconds": v.latency_seconds,
-        }
-        for v in state.history
-    ]
-
-
 def _record_positions(con: Any, *, after: int, upto: int) -> None:
     """Keep the newest stock position each source reported (for drift)."""
     con.execute(
@@ -331,120 +265,3 @@ def _record_positions(con: Any, *, after: int, upto: int) -> None:
         {"after": after, "upto": upto},
     )
     con.execute(SQL["upsert_positions"])
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-RULE_ATTRIBUTES = ("customer", "channel", "value", "currency")
-
-
-def _journey_events(table: pa.Table) -> dict[int, list[JourneyEvent]]:
-    """Events per journey, built column-wise (Arrow's row conversion is the slow part)."""
-    column = {name: table.column(name).to_pylist() for name in table.column_names}
-    column["occurred_at"] = [EPOCH + timedelta(microseconds=us) for us in column["occurred_us"]]
-    column["attributes"] = [
-        {n: v for n, v in zip(RULE_ATTRIBUTES, values, strict=True) if v is not None}
-        for values in zip(*(column[name] for name in RULE_ATTRIBUTES), strict=True)
-    ]
-    by_journey: dict[int, list[JourneyEvent]] = {}
-    fields = (column[name] for name in JourneyEvent.__slots__)  # positional: cheaper per event
-    for journey_id, *values in zip(column["journey_id"], *fields, strict=True):
-        event = JourneyEvent(*values)
-        members = by_journey.get(journey_id)
-        if members is None:
-            by_journey[journey_id] = [event]
-        else:
-            members.append(event)
-    return by_journey
-
-
-def _label(preferred: list[str], aliases: dict[str, list[str]]) -> str:
-    for namespace in (*preferred, *sorted(aliases)):
-        if namespace in aliases:
-            return f"{namespace}:{aliases[namespace][0]}"
-    return "?"
-
-
-def _journey_row(
-    journey_id: int,
-    kind: str,
-    preferred: list[str],
-    aliases: dict[str, list[str]],
-    state: JourneyState,
-    members: list[JourneyEvent],
-    updated_seq: int,
-) -> dict[str, Any]:
-    return {
-        "journey_id": journey_id,
-        "kind": kind,
-        "label": _label(preferred, aliases),
-        "keys": orjson.dumps(aliases).decode(),
-        "stage": state.stage,
-        "stage_entered_at": state.stage_entered_at,
-        "started_at": state.started_at,
-        "last_event_at": state.last_event_at,
-        "state": state.state,
-        "next_stage": state.next_stage,
-        "next_due_at": state.next_due_at,
-        "at_risk_at": state.at_risk_at,
-        "error_open": state.error_open,
-        "facility": state.facility,
-        "customer": state.customer,
-        "channel": state.channel,
-        "value": state.value,
-        "currency": state.currency,
-        "systems": state.systems,
-        "sources": sorted({e.source for e in members}),
-        "event_count": state.event_count,
-        "anomaly_count": len(state.anomalies),
-        "anomaly_kinds": sorted({a.kind for a in state.anomalies}),
-        "history": orjson.dumps(state.history).decode(),
-        "anomalies": orjson.dumps(state.anomalies).decode(),
-        "updated_seq": updated_seq,
-    }
-
-
-_TS = pa.timestamp("us", tz="UTC")
-JOURNEY_SCHEMA = pa.schema(
-    [
-        ("journey_id", pa.int64()),
-        ("kind", pa.string()),
-        ("label", pa.string()),
-        ("keys", pa.string()),
-        ("stage", pa.string()),
-        ("stage_entered_at", _TS),
-        ("started_at", _TS),
-        ("last_event_at", _TS),
-        ("state", pa.string()),
-        ("next_stage", pa.string()),
-        ("next_due_at", _TS),
-        ("at_risk_at", _TS),
-        ("error_open", pa.bool_()),
-        ("facility", pa.string()),
-        ("customer", pa.string()),
-        ("channel", pa.string()),
-        ("value", pa.float64()),
-        ("currency", pa.string()),
-        ("systems", pa.list_(pa.string())),
-        ("sources", pa.list_(pa.string())),
-        ("event_count", pa.int32()),
-        ("anomaly_count", pa.int32()),
-        ("anomaly_kinds", pa.list_(pa.string())),
-        ("history", pa.string()),
-        ("anomalies", pa.string()),
-        ("updated_seq", pa.int64()),
-    ]
-)
-
-HOP_SCHEMA = pa.schema(
-    [
-        ("journey_id", pa.int64()),
-        ("kind", pa.string()),
-        ("facility", pa.string()),
-        ("from_stage", pa.string()),
-        ("stage", pa.string()),
-        ("from_system", pa.string()),
-        ("system", pa.string()),
-        ("entered_at", _TS),
-        ("latency_seconds", pa.float64()),
-    ]
-)

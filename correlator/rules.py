@@ -3,6 +3,10 @@
 No I/O and no clock: `build_journey` takes the events and returns the state; the time-dependent
 part (stalled, at risk, next step missing) is derived from `next_due_at` and `at_risk_at` at
 read time, so a journey need not be rebuilt as time passes.
+
+This is the rules' reference statement, one journey at a time. The correlator job applies the
+same rules to every touched journey at once in SQL (sql/rebuild_journeys.sql, decision 0010);
+tests/correlator/test_rebuild_parity.py holds the two to the same result.
 """
 
 from __future__ import annotations

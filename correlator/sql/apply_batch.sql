@@ -8,6 +8,8 @@ WHERE journey_links.from_journey = m.absorbed;
 UPDATE journey_links SET to_journey = m.survivor FROM merges AS m
 WHERE journey_links.to_journey = m.absorbed;
 DELETE FROM journeys WHERE journey_id IN (SELECT absorbed FROM merges);
+-- the survivor's rebuild writes the merged hops; the absorbed journey's would count twice
+DELETE FROM journey_hops WHERE journey_id IN (SELECT absorbed FROM merges);
 INSERT INTO identity SELECT object_type, namespace, value, journey_id FROM new_nodes;
 INSERT INTO journey_events SELECT journey_id, seq FROM new_members;
 INSERT INTO journey_links
