@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 from opentelemetry import trace
 
-from correlator.identity import EventNodes, Node, Resolution, resolve
+from correlator.identity import NO_JOURNEY, OWN, Resolution, resolve
 from correlator.models import ModelSet
 from correlator.rebuild import rebuild_journeys
 from tower.db import Store, load_queries, split_statements
@@ -72,13 +74,20 @@ def _watermark_delay(store: Store, watermark: int) -> float | None:
 def _run(*, store: Store, models: ModelSet, batch_size: int) -> RunReport:
     started = time.perf_counter()
     watermark = _state(store, "watermark")
-    rows = store.query_arrow(
+    [batch] = store.query(
         SQL["new_events"], {"watermark": watermark, "limit": batch_size}, doing="reading new events"
-    ).to_pylist()
-    if not rows:  # an idle run makes no span: one every 2 s would bury the ones that did work
+    )
+    if not batch["events"]:  # an idle run makes no span: one every 2 s would bury the busy ones
         return RunReport(0, 0, 0, 0, watermark, time.perf_counter() - started)
     with tracer.start_as_current_span("tower.correlator.run") as span:
-        report = _stitch(store, models, rows, watermark=watermark, started=started)
+        report = _stitch(
+            store,
+            models,
+            watermark=watermark,
+            upto=int(batch["upto"]),
+            events=int(batch["events"]),
+            started=started,
+        )
         if span.is_recording():
             span.set_attributes(
                 {
@@ -95,15 +104,21 @@ def _run(*, store: Store, models: ModelSet, batch_size: int) -> RunReport:
 
 
 def _stitch(
-    store: Store, models: ModelSet, rows: list[dict[str, Any]], *, watermark: int, started: float
+    store: Store, models: ModelSet, *, watermark: int, upto: int, events: int, started: float
 ) -> RunReport:
-    batch = [_nodes(row, models) for row in rows]
-    known = _known_nodes(store, batch)
-    resolution = resolve(batch, known, next_id=_state(store, "next_journey_id"))
-    new_watermark = int(rows[-1]["seq"])
+    """Stitch the `events` events in (watermark, upto]."""
+    keys = _batch_keys(store, models, after=watermark, upto=upto)
+    resolution = resolve(
+        seq=keys.column("seq").to_numpy(),
+        related=keys.column("related").to_numpy(),
+        node=_node_ids(keys),
+        known=keys.column("known").to_numpy(),
+        next_id=_state(store, "next_journey_id"),
+    )
+    new_watermark = upto
 
-    with store.transaction(doing=f"stitching {len(rows)} events", lane=LANE) as con:
-        _apply(con, resolution)
+    with store.transaction(doing=f"stitching {events} events", lane=LANE) as con:
+        _apply(con, keys, resolution)
         touched = _touched(con, resolution)
         states = rebuild_journeys(con, models, touched, updated_seq=new_watermark)
         _record_positions(con, after=watermark, upto=new_watermark)
@@ -115,10 +130,10 @@ def _stitch(
             [resolution.next_id],
         )
     report = RunReport(
-        events=len(rows),
+        events=events,
         journeys_touched=states,
-        journeys_created=len(resolution.new_journeys),
-        merges=len(resolution.merges),
+        journeys_created=resolution.journeys_created,
+        merges=len(resolution.absorbed),
         watermark=new_watermark,
         seconds=time.perf_counter() - started,
     )
@@ -165,70 +180,55 @@ def _state(store: Store, name: str) -> int:
     )
 
 
-def _nodes(row: dict[str, Any], models: ModelSet) -> EventNodes:
-    object_type = row["object_type"]
-    model = models.for_object_type(object_type)
-    dimensions = set(model.dimensions) if model else set()
-    keys: dict[str, str] = orjson.loads(row["keys"])
-    own = tuple((object_type, ns, v) for ns, v in sorted(keys.items()) if ns not in dimensions)
-    related = []
-    for ref in orjson.loads(row["related"]):
-        ref_model = models.for_object_type(ref["object_type"])
-        ref_dims = set(ref_model.dimensions) if ref_model else set()
-        related.append(
-            tuple(
-                (ref["object_type"], ns, v)
-                for ns, v in sorted(ref["keys"].items())
-                if ns not in ref_dims
-            )
-        )
-    return EventNodes(seq=int(row["seq"]), own=own, related=tuple(related))
-
-
-def _known_nodes(store: Store, batch: list[EventNodes]) -> dict[Node, int]:
-    nodes = {n for e in batch for n in e.own} | {n for e in batch for g in e.related for n in g}
-    if not nodes:
-        return {}
-    object_types, namespaces, values = zip(*nodes, strict=True)
-    batch_nodes = pa.table(
-        {"object_type": list(object_types), "namespace": list(namespaces), "value": list(values)}
+def _batch_keys(store: Store, models: ModelSet, *, after: int, upto: int) -> pa.Table:
+    """One row per key of the events in (after, upto] that names an object (batch_keys.sql)."""
+    dimensions = [(m.object_type, ns) for m in models.by_kind.values() for ns in m.dimensions]
+    table = pa.table(
+        {
+            "object_type": pa.array([t for t, _ in dimensions], pa.string()),
+            "namespace": pa.array([ns for _, ns in dimensions], pa.string()),
+        }
     )
     cur = store.cursor()
-    cur.register("batch_nodes", batch_nodes)
+    cur.register("model_dimensions", table)
     try:
-        rows = store.query(SQL["known_nodes"], doing="looking up known keys")
+        return store.query_arrow(
+            SQL["batch_keys"],
+            {"after": after, "upto": upto, "own": OWN, "no_journey": NO_JOURNEY},
+            doing="reading the batch's keys",
+        )
     finally:
-        cur.unregister("batch_nodes")
-    return {(r["object_type"], r["namespace"], r["value"]): int(r["journey_id"]) for r in rows}
+        cur.unregister("model_dimensions")
 
 
-def _apply(con: Any, resolution: Resolution) -> None:
+def _node_ids(keys: pa.Table) -> npt.NDArray[np.int64]:
+    """Equal integers for equal (object_type, namespace, value): each column's dictionary code,
+    combined positionally. Hashing is cheaper than DuckDB's dense_rank sort, and exact."""
+    node = np.zeros(keys.num_rows, dtype=np.int64)
+    distinct = 1  # an upper bound of node's values
+    for name in ("object_type", "namespace", "value"):
+        codes = pc.dictionary_encode(keys.column(name).combine_chunks())
+        if distinct * len(codes.dictionary) >= 2**63:  # renumber densely rather than overflow
+            node = np.unique(node, return_inverse=True)[1].astype(np.int64)
+            distinct = keys.num_rows
+        node = node * len(codes.dictionary) + codes.indices.to_numpy()
+        distinct *= len(codes.dictionary)
+    return node
+
+
+def _apply(con: Any, keys: pa.Table, resolution: Resolution) -> None:
+    """Record the batch's identity changes; `keys` is what `resolution` was resolved from."""
+    new_nodes = keys.select(["object_type", "namespace", "value"]).take(
+        pa.array(resolution.new_node_rows)
+    )
     tables = {
-        "merges": pa.table(
-            {
-                "absorbed": pa.array(list(resolution.merges), pa.int64()),
-                "survivor": pa.array(list(resolution.merges.values()), pa.int64()),
-            }
-        ),
-        "new_nodes": pa.table(
-            {
-                "object_type": [n[0] for n in resolution.new_nodes],
-                "namespace": [n[1] for n in resolution.new_nodes],
-                "value": [n[2] for n in resolution.new_nodes],
-                "journey_id": pa.array(list(resolution.new_nodes.values()), pa.int64()),
-            }
-        ),
+        "merges": pa.table({"absorbed": resolution.absorbed, "survivor": resolution.survivor}),
+        "new_nodes": new_nodes.append_column("journey_id", pa.array(resolution.new_node_journeys)),
         "new_members": pa.table(
-            {
-                "journey_id": pa.array(list(resolution.own_journey.values()), pa.int64()),
-                "seq": pa.array(list(resolution.own_journey), pa.int64()),
-            }
+            {"journey_id": resolution.member_journeys, "seq": resolution.member_seqs}
         ),
         "new_links": pa.table(
-            {
-                "from_journey": pa.array([a for a, _ in resolution.links], pa.int64()),
-                "to_journey": pa.array([b for _, b in resolution.links], pa.int64()),
-            }
+            {"from_journey": resolution.link_from, "to_journey": resolution.link_to}
         ),
     }
     for name, table in tables.items():
@@ -243,19 +243,28 @@ def _apply(con: Any, resolution: Resolution) -> None:
 
 def _touched(con: Any, resolution: Resolution) -> list[int]:
     """Journeys to rebuild: those the batch changed, and those that include them."""
-    direct = set(resolution.own_journey.values()) | set(resolution.merges.values())
-    direct |= {j for link in resolution.links for j in link}
-    if not direct:
+    direct = np.unique(
+        np.concatenate(
+            [
+                resolution.member_journeys,
+                resolution.survivor,
+                resolution.link_from,
+                resolution.link_to,
+            ]
+        )
+    )
+    if not len(direct):
         return []
-    con.register("direct", pa.table({"journey_id": pa.array(sorted(direct), pa.int64())}))
+    con.register("direct", pa.table({"journey_id": direct}))
     try:
-        rows = con.execute(
+        linked = con.execute(
             "SELECT DISTINCT to_journey FROM journey_links"
             " WHERE from_journey IN (SELECT journey_id FROM direct)"
-        ).fetchall()
+        ).fetchnumpy()["to_journey"]
     finally:
         con.unregister("direct")
-    return sorted(direct | {int(r[0]) for r in rows})
+    touched: list[int] = np.union1d(direct, linked).tolist()
+    return touched
 
 
 def _record_positions(con: Any, *, after: int, upto: int) -> None:
