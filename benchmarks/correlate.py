@@ -37,6 +37,7 @@ from correlator.jobs import RunReport, run_until_caught_up
 from correlator.models import load_models
 from correlator.service import search_journeys
 from tower.db import Store
+from tower.settings import Settings
 
 __all__ = ["CorrelateRun", "run", "table"]
 
@@ -108,7 +109,10 @@ def run(*, out_dir: Path, events: int, visibility_seconds: float = 30.0) -> Corr
                 store.checkpoint_if_needed(wal_bytes=CHECKPOINT_WAL_BYTES)
 
             run_until_caught_up(
-                store=store, models=load_models(), batch_size=100_000, on_progress=progress
+                store=store,
+                models=load_models(),
+                batch_size=Settings().correlate_batch,  # what `tower correlate` and serve use
+                on_progress=progress,
             )
             result.stitch_seconds = time.perf_counter() - started
             result.journeys = int(store.scalar("SELECT count(*) FROM journeys", doing="count"))

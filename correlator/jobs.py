@@ -25,12 +25,15 @@ from correlator.rebuild import rebuild_journeys
 from tower.db import Store, load_queries, split_statements
 from tower.exceptions import StorageError
 
-__all__ = ["RunReport", "run_once", "run_until_caught_up"]
+__all__ = ["RunReport", "run_once", "run_until_caught_up", "run_while_behind"]
 
 log = logging.getLogger(__name__)
 SQL = load_queries("correlator")
 APPLY_BATCH = split_statements(SQL["apply_batch"])
 LANE = "correlator"
+# Events per run. Larger batches rebuild a journey once for more of its events: 200,000 stitched
+# 1 M events at 55k/s against 40k/s for 100,000 (400,000 gained nothing; decision 0010).
+DEFAULT_BATCH = 200_000
 # The tower's own spans (tower/selfobs/telemetry.py routes them); a no-op while telemetry is off.
 tracer = trace.get_tracer("tower.correlator")
 
@@ -45,7 +48,7 @@ class RunReport:
     seconds: float
 
 
-def run_once(*, store: Store, models: ModelSet, batch_size: int = 50_000) -> RunReport:
+def run_once(*, store: Store, models: ModelSet, batch_size: int = DEFAULT_BATCH) -> RunReport:
     """Stitch up to `batch_size` new events; report what changed.
 
     Runs are serialised per store: the watermark and identities are read before the write
@@ -141,11 +144,28 @@ def _stitch(
     return report
 
 
+def run_while_behind(
+    *, store: Store, models: ModelSet, batch_size: int, budget_seconds: float = 30.0
+) -> list[RunReport]:
+    """One scheduled tick: a run, then more while each takes a full batch, within a budget.
+
+    One batch per tick caps the live correlator at batch_size / interval events/s, below what
+    the collector ingests; a tick that finds a full batch waiting is behind and keeps going.
+    The budget ends the tick under sustained overload, so the job still reports success.
+    """
+    started = time.monotonic()
+    reports: list[RunReport] = []
+    while True:
+        reports.append(run_once(store=store, models=models, batch_size=batch_size))
+        if reports[-1].events < batch_size or time.monotonic() - started >= budget_seconds:
+            return reports
+
+
 def run_until_caught_up(
     *,
     store: Store,
     models: ModelSet,
-    batch_size: int = 50_000,
+    batch_size: int = DEFAULT_BATCH,
     on_progress: Callable[[RunReport], None] | None = None,
 ) -> list[RunReport]:
     """Run batches until no event is waiting (a backfill)."""

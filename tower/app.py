@@ -406,7 +406,7 @@ def _retention(store: Store, policy: Policy, archive_dir: Path, clock: Clock) ->
 
 def _correlate(store: Store, models: ModelSet, batch_size: int) -> None:
     try:
-        correlator_jobs.run_once(store=store, models=models, batch_size=batch_size)
+        correlator_jobs.run_while_behind(store=store, models=models, batch_size=batch_size)
     except StorageError:
         log.warning("correlator run failed; the next run retries from the watermark", exc_info=True)
         raise  # for the job's record (tower/selfobs/jobs.py): health counts failed runs

@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     correlate_every: Duration = Field(
         timedelta(seconds=2), description="How often the correlator stitches new events."
     )
-    correlate_batch: int = Field(50_000, description="Most events one correlator run takes.")
+    correlate_batch: int = Field(
+        200_000, description="Most events one correlator run takes (a tick runs more while behind)."
+    )
     journey_models_dir: Path | None = Field(
         None, description="A folder of journey model YAML files overriding the shipped ones."
     )

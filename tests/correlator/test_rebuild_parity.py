@@ -13,14 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from collector.ingest import BodyFormat, split_items, validate
-from collector.writer import Writer
 from correlator.jobs import run_until_caught_up
 from correlator.models import ModelSet, load_models
 from tests.correlator.reference import expected, stored
+from tests.correlator.support import store_events
 from tower.db import Store
 
 START = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
@@ -159,27 +157,12 @@ def random_estate(models: ModelSet, seed: int, orders: int = 120) -> list[dict[s
     return events
 
 
-def _store_events(store: Store, events: list[dict[str, Any]]) -> None:
-    writer = Writer(store, max_queued_events=10_000, max_commit_events=10_000)
-    writer.start()
-    try:
-        for start in range(0, len(events), 97):
-            body = b"\n".join(orjson.dumps(e) for e in events[start : start + 97])
-            batch = validate(
-                store, split_items(body, BodyFormat.NDJSON), received_at=datetime.now(UTC)
-            )
-            assert batch.rejects.num_rows == 0, batch.rejects.to_pylist()
-            writer.submit(batch, request_id="parity").result()
-    finally:
-        writer.stop()
-
-
 @pytest.mark.parametrize("seed", [1, 2])
 def test_rebuilt_journeys_match_the_rules_one_by_one(tmp_path: Path, seed: int) -> None:
     models = load_models()
     store = Store(tmp_path / "parity.duckdb")
     try:
-        _store_events(store, random_estate(models, seed))
+        store_events(store, random_estate(models, seed))
         run_until_caught_up(store=store, models=models, batch_size=150)
         want_journeys, want_hops = expected(store, models)
         got_journeys, got_hops = stored(store)

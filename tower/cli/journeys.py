@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from tower.access.client import auth_headers
 from tower.cli.base import ApiKeyOption, app, console
+from tower.settings import Settings
 
 
 @app.command()
@@ -21,7 +22,9 @@ def correlate(
     models_dir: Annotated[
         Path | None, typer.Option(help="Journey model folder overriding the shipped models.")
     ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Events per correlator run.")] = 50_000,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Events per correlator run.")
+    ] = Settings.model_fields["correlate_batch"].default,
 ) -> None:
     """Stitch every waiting event into journeys once (a backfill), with progress."""
     from correlator.jobs import pending_events, run_until_caught_up
