@@ -28,18 +28,34 @@ SELECT * FROM read_ndjson($path, format = 'newline_delimited', columns = {
 
 @dataclass(frozen=True, slots=True)
 class Ceiling:
-    """One load of the file: how many rows landed and how long until committed."""
+    """The fastest of several loads of the file: rows landed and seconds until committed."""
 
     events: int
     seconds: float
+    all_seconds: tuple[float, ...] = ()  # every load, fastest included
 
     @property
     def events_per_second(self) -> float:
         return self.events / self.seconds
 
 
-def measure_ceiling(events_path: Path, db_path: Path) -> Ceiling:
-    """Load the file with read_ndjson into a new database; time from start to commit."""
+def measure_ceiling(events_path: Path, db_path: Path, *, loads: int = 3) -> Ceiling:
+    """Load the file with read_ndjson into a new database `loads` times; keep the fastest.
+
+    One load varied from 2.4 to 6.5 s between runs on the same 2-core machine (page cache,
+    other work); the fastest of three is what DuckDB can do, and it does not move the goal
+    with the machine's mood.
+    """
+    timings = [_load_once(events_path, db_path.with_suffix(f".{n}.duckdb")) for n in range(loads)]
+    events = {rows for rows, _ in timings}
+    if len(events) != 1:
+        raise RuntimeError(f"read_ndjson landed different row counts: {sorted(events)}")
+    seconds = [s for _, s in timings]
+    return Ceiling(events=events.pop(), seconds=min(seconds), all_seconds=tuple(seconds))
+
+
+def _load_once(events_path: Path, db_path: Path) -> tuple[int, float]:
+    """One load into a fresh database file: (rows, seconds from start to commit)."""
     con = duckdb.connect(str(db_path))
     try:
         con.execute("SET enable_progress_bar = false")
@@ -49,4 +65,5 @@ def measure_ceiling(events_path: Path, db_path: Path) -> Ceiling:
         rows = con.execute("SELECT count(*) FROM events").fetchall()
     finally:
         con.close()
-    return Ceiling(events=int(rows[0][0]), seconds=seconds)
+    db_path.unlink(missing_ok=True)  # three copies of a 10 M estate would fill the disk
+    return int(rows[0][0]), seconds

@@ -77,6 +77,7 @@ def figures(run: IngestRun) -> dict[str, Any]:
         "ceiling": {
             "events_per_second": run.ceiling.events_per_second,
             "seconds": run.ceiling.seconds,
+            "all_seconds": list(run.ceiling.all_seconds),
         },
         "max_rate": {"plain": _phase(run.plain), "gzip": _phase(run.gzip)},
         "chosen_encoding": "gzip" if run.best.gzip else "plain",
