@@ -71,7 +71,11 @@ def register(app: Dash, ctx: Context) -> None:
         State(f"{PAGE}-q", "value"),
         prevent_initial_call=True,
     )
-    def submit(_submits: int | None, _clicks: int | None, q: str | None) -> Any:
+    def submit(submits: int | None, clicks: int | None, q: str | None) -> Any:
+        if not (submits or clicks):
+            # A search box re-rendered by a link's navigation is not a search: answering it
+            # with ?q= alone would drop the journey (&j=) the link chose.
+            return no_update
         text = (q or "").strip()
         return search_of({"q": text}) if text else no_update
 
