@@ -80,76 +80,33 @@ def random_estate(models: ModelSet, seed: int, orders: int = 120) -> list[dict[s
     order_types = _types(models, "order")
     events: list[dict[str, Any]] = []
 
-    def minute() -> float:
-        return rng.choice([rng.randrange(0, 3000), rng.randrange(0, 3000) + rng.random()])
+    def add(object_type: str, type: str, keys: dict[str, str], **related: Any) -> None:
+        # whole minutes (ties in time) and fractions (sub-second latencies)
+        minute = rng.choice([rng.randrange(0, 3000), rng.randrange(0, 3000) + rng.random()])
+        events.append(
+            _event(len(events), rng, object_type=object_type, type=type, keys=keys,
+                   minute=minute, **related)
+        )  # fmt: skip
 
     for o in range(orders):
         oms = {"oms_order": f"W-{o}"}
         erp = {"erp_sales_order": str(4_500_000 + o)}
-        both = {**oms, **erp}
-        for _ in range(rng.randrange(1, 9)):
-            keys = rng.choice([oms, erp, both])  # aliases arrive in any combination
-            events.append(
-                _event(
-                    len(events),
-                    rng,
-                    object_type="order",
-                    type=rng.choice(order_types),
-                    keys=keys,
-                    minute=minute(),
-                )
-            )
+        for _ in range(rng.randrange(1, 9)):  # aliases arrive in any combination
+            add("order", rng.choice(order_types), rng.choice([oms, erp, {**oms, **erp}]))
         if rng.random() < 0.5:
-            shipment = {"wms_shipment": f"SH-{o}"}
             carried = [{"object_type": "order", "keys": oms}]
             if o and rng.random() < 0.4:  # one shipment carrying two orders
                 carried.append({"object_type": "order", "keys": {"oms_order": f"W-{o - 1}"}})
             for shipment_type in rng.sample(_types(models, "shipment"), 3):
-                events.append(
-                    _event(
-                        len(events),
-                        rng,
-                        object_type="shipment",
-                        type=shipment_type,
-                        keys=shipment,
-                        minute=minute(),
-                        related=carried,
-                    )
-                )
+                add("shipment", shipment_type, {"wms_shipment": f"SH-{o}"}, related=carried)
         if rng.random() < 0.3:
-            events.append(
-                _event(
-                    len(events),
-                    rng,
-                    object_type="invoice",
-                    type="invoice.posted",
-                    keys={"erp_invoice": f"INV-{o}"},
-                    minute=minute(),
-                    related=[{"object_type": "order", "keys": erp}],
-                )
-            )
+            add("invoice", "invoice.posted", {"erp_invoice": f"INV-{o}"},
+                related=[{"object_type": "order", "keys": erp}])  # fmt: skip
         if rng.random() < 0.2:
-            events.append(
-                _event(
-                    len(events),
-                    rng,
-                    object_type="widget",
-                    type="widget.seen",
-                    keys={"widget": f"X-{o}"},
-                    minute=minute(),
-                )
-            )
+            add("widget", "widget.seen", {"widget": f"X-{o}"})  # an object without a model
         if rng.random() < 0.3:
-            events.append(
-                _event(
-                    len(events),
-                    rng,
-                    object_type="inventory",
-                    type=rng.choice(_types(models, "inventory")),
-                    keys={"sku": "SKU-1", "adjustment": f"ADJ-{o % 7}"},
-                    minute=minute(),
-                )
-            )
+            add("inventory", rng.choice(_types(models, "inventory")),
+                {"sku": "SKU-1", "adjustment": f"ADJ-{o % 7}"})  # fmt: skip
     # a repeat from the same source and status: a duplicate step, not a duplicate event id
     for event in rng.sample(events, len(events) // 10):
         events.append({**event, "event_id": f"again-{event['event_id']}"})
