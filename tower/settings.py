@@ -26,7 +26,7 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(16 * MiB, description="Larger request bodies get 413.")
     writer_queue_max_events: int = Field(
-        200_000, description="Events waiting for commit before ingest answers 429."
+        800_000, description="Events waiting for commit before ingest answers 429."
     )
     commit_max_events: int = Field(50_000, description="Most events one group commit takes.")
     retry_after_seconds: int = Field(1, description="Retry-After sent with 429 and 503.")
@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         timedelta(seconds=2), description="How often the correlator stitches new events."
     )
     correlate_batch: int = Field(
-        200_000, description="Most events one correlator run takes (a tick runs more while behind)."
+        800_000, description="Most events one correlator run takes (a tick runs more while behind)."
     )
     journey_models_dir: Path | None = Field(
         None, description="A folder of journey model YAML files overriding the shipped ones."
