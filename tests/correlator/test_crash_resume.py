@@ -59,6 +59,14 @@ def journeys(db: Path) -> set[tuple[Any, ...]]:
     return set(rows)
 
 
+def waiting(http: httpx.Client) -> float:
+    """Events stored but not yet stitched, as the tower's /metrics says."""
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith("tower_correlator_events_waiting "):
+            return float(line.split()[1])
+    raise AssertionError("/metrics has no tower_correlator_events_waiting")
+
+
 def test_sigkill_mid_correlation_resumes_to_the_same_journeys(tmp_path: Path) -> None:
     events = estate()
 
@@ -71,7 +79,8 @@ def test_sigkill_mid_correlation_resumes_to_the_same_journeys(tmp_path: Path) ->
     expected = journeys(calm.db_path)
     assert len(expected) == ORDERS
 
-    # The crash: small correlator runs every second, killed while they are at it.
+    # The crash: small correlator runs, killed while they are at it. A tick that is behind
+    # keeps going, so the kill waits for the first runs to show in /metrics, not for a time.
     db = tmp_path / "crash.duckdb"
     env = {"TOWER_CORRELATE_EVERY": "1s", "TOWER_CORRELATE_BATCH": "300"}
     server = ProcessServer(db, env=env).start()
@@ -79,7 +88,9 @@ def test_sigkill_mid_correlation_resumes_to_the_same_journeys(tmp_path: Path) ->
         with httpx.Client(base_url=server.url, timeout=60) as http:
             for start in range(0, len(events), 5000):
                 http.post("/api/v1/events", json=events[start : start + 5000]).raise_for_status()
-        time.sleep(2.5)  # a few runs in, many to go
+            deadline = time.monotonic() + 60
+            while waiting(http) > len(events) * 3 // 4 and time.monotonic() < deadline:
+                time.sleep(0.02)
         server.kill()
     finally:
         server.stop()
