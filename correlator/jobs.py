@@ -21,7 +21,7 @@ from opentelemetry import trace
 
 from correlator.identity import NO_JOURNEY, OWN, Resolution, resolve
 from correlator.models import ModelSet
-from correlator.rebuild import rebuild_journeys
+from correlator.rebuild import model_tables, rebuild_journeys
 from tower.db import Store, load_queries, split_statements
 from tower.exceptions import StorageError
 
@@ -203,15 +203,8 @@ def _state(store: Store, name: str) -> int:
 
 def _batch_keys(store: Store, models: ModelSet, *, after: int, upto: int) -> pa.Table:
     """One row per key of the events in (after, upto] that names an object (batch_keys.sql)."""
-    dimensions = [(m.object_type, ns) for m in models.by_kind.values() for ns in m.dimensions]
-    table = pa.table(
-        {
-            "object_type": pa.array([t for t, _ in dimensions], pa.string()),
-            "namespace": pa.array([ns for _, ns in dimensions], pa.string()),
-        }
-    )
     cur = store.cursor()
-    cur.register("model_dimensions", table)
+    cur.register("model_dimensions", model_tables(models)["model_dimensions"])
     try:
         return store.query_arrow(
             SQL["batch_keys"],

@@ -31,7 +31,8 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def model_tables(models: ModelSet) -> dict[str, pa.Table]:
-    """The journey models as the three small tables the rebuild SQL joins."""
+    """The journey models as small tables: the rebuild SQL joins the first three, the key
+    lookup (sql/batch_keys.sql) the dimensions."""
     journeys: dict[str, list[Any]] = {
         "object_type": [],
         "kind": [],
@@ -52,7 +53,11 @@ def model_tables(models: ModelSet) -> dict[str, pa.Table]:
         "next_stage": [],
     }
     event_types: dict[str, list[Any]] = {"object_type": [], "type": [], "stage": []}
+    dimensions: dict[str, list[Any]] = {"object_type": [], "namespace": []}
     for model in models:
+        for namespace in model.dimensions:
+            dimensions["object_type"].append(model.object_type)
+            dimensions["namespace"].append(namespace)
         done_ranks = [model.rank(name) for name in model.done_at if model.rank(name) >= 0]
         for column, value in (
             ("object_type", model.object_type),
@@ -118,6 +123,9 @@ def model_tables(models: ModelSet) -> dict[str, pa.Table]:
             schema=pa.schema(
                 [("object_type", pa.string()), ("type", pa.string()), ("stage", pa.string())]
             ),
+        ),
+        "model_dimensions": pa.table(
+            dimensions, schema=pa.schema([("object_type", pa.string()), ("namespace", pa.string())])
         ),
     }
 
