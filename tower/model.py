@@ -57,6 +57,13 @@ def _aware_timestamp(value: Any) -> Any:
     raise ValueError("timestamp must be an RFC 3339 string")
 
 
+def _as_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is in the year 10000 in UTC
+        raise ValueError("not a real date and time in UTC (years 1 to 9999)") from None
+
+
 def _finite(value: Any) -> Any:
     """JSON has no NaN or Infinity; refuse them wherever they hide in attributes."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -80,7 +87,7 @@ def _null_is(default: Any) -> BeforeValidator:
 AwareDatetime = Annotated[
     datetime,
     BeforeValidator(_aware_timestamp),
-    AfterValidator(lambda v: v.astimezone(UTC)),
+    AfterValidator(_as_utc),
     PlainSerializer(lambda v: v.isoformat().replace("+00:00", "Z"), return_type=str),
 ]
 Identifier = Annotated[str, Field(pattern=IDENTIFIER)]

@@ -4,6 +4,14 @@
 
 CREATE OR REPLACE TEMP MACRO tower_is_null(v) AS (v IS NULL OR json_type(v) = 'NULL');
 
+-- A timestamp text as UTC, NULL when it is no real date and time or falls outside years
+-- 1-9999 once in UTC (Python, and so the API and the pages, cannot hold it).
+CREATE OR REPLACE TEMP MACRO tower_timestamp(text) AS CASE
+    WHEN TRY_CAST(upper(text) AS TIMESTAMPTZ) BETWEEN TIMESTAMPTZ '0001-01-01 00:00:00+00'
+        AND TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'
+    THEN TRY_CAST(upper(text) AS TIMESTAMPTZ)
+END;
+
 CREATE OR REPLACE TEMP MACRO tower_optional_string_problem(v, path, max_len) AS CASE
     WHEN tower_is_null(v) THEN NULL
     WHEN json_type(v) <> 'VARCHAR' THEN path || ': must be a string'

@@ -30,7 +30,7 @@ checked AS (
         AND json_type(f.occurred_at) = 'VARCHAR'
         AND regexp_full_match(f.occurred_at ->> '$',
             '\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})')
-        AND TRY_CAST(upper(f.occurred_at ->> '$') AS TIMESTAMPTZ) IS NOT NULL
+        AND tower_timestamp(f.occurred_at ->> '$') IS NOT NULL
         AND NOT tower_is_null(f.source) AND tower_optional_string_ok(f.source, 128)
         AND json_type(f.system) = 'VARCHAR' AND list_contains($systems, f.system ->> '$')
         AND tower_optional_string_ok(f.facility, 64)
@@ -66,7 +66,7 @@ checked AS (
         WHEN NOT regexp_full_match((f.occurred_at ->> '$'),
                 '\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})')
             THEN 'occurred_at: timestamp is not RFC 3339 (e.g. 2026-11-23T09:15:00Z)'
-        WHEN TRY_CAST(upper(f.occurred_at ->> '$') AS TIMESTAMPTZ) IS NULL
+        WHEN tower_timestamp(f.occurred_at ->> '$') IS NULL
             THEN 'occurred_at: not a real date and time'
         WHEN tower_is_null(f.source) THEN 'source: required'
         WHEN json_type(f.source) <> 'VARCHAR' OR length((f.source ->> '$')) NOT BETWEEN 1 AND 128
@@ -116,7 +116,7 @@ SELECT
     line,
     reason,
     coalesce(f.event_id ->> '$', CASE WHEN tower_is_null(f.event_id) THEN 'md5:' || md5(json(j)) END) AS event_id,
-    TRY_CAST(upper(f.occurred_at ->> '$') AS TIMESTAMPTZ) AS occurred_at,
+    tower_timestamp(f.occurred_at ->> '$') AS occurred_at,
     $received_at::TIMESTAMPTZ AS received_at,
     (f.source ->> '$') AS source,
     (f.system ->> '$') AS system,
