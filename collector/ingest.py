@@ -6,6 +6,7 @@ requests validate in parallel while the single writer thread commits.
 
 from __future__ import annotations
 
+import functools
 import threading
 import zlib
 from dataclasses import dataclass, replace
@@ -17,8 +18,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from collector import fast_check
+from collector.event_keys import key_rows
 from collector.exceptions import BadBody, BodyTooLarge, UnsupportedContentType
-from collector.fast_check import decode_candidates
 from collector.redaction import Redactor
 from tower.db import Store, load_queries
 from tower.exceptions import StorageError
@@ -34,6 +36,7 @@ __all__ = [
     "split_items",
     "unreadable_body",
     "validate",
+    "with_key_rows",
 ]
 
 SQL = load_queries("collector")
@@ -65,7 +68,7 @@ class Item:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ValidatedBatch:
     """A batch after validation: rows to store and items refused, both as Arrow tables."""
 
@@ -73,6 +76,23 @@ class ValidatedBatch:
     rejects: pa.Table  # batch_index, line, reason, raw
     items: int
     received_at: datetime
+
+    @functools.cached_property
+    def key_rows(self) -> pa.Table:
+        """The events' rows for `event_keys` (collector/event_keys.py), cut once on first use:
+        the request's thread reads this before it queues the batch, so the writer need not."""
+        return key_rows(self.events)
+
+
+REJECT_SCHEMA = pa.schema(
+    [
+        ("batch_index", pa.int32()),
+        ("line", pa.int32()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+_NO_REJECTS = REJECT_SCHEMA.empty_table()
 
 
 def body_format(content_type: str | None) -> BodyFormat:
@@ -134,12 +154,12 @@ def split_items(body: bytes, fmt: BodyFormat) -> list[Item]:
 def validate(store: Store, items: list[Item], *, received_at: datetime) -> ValidatedBatch:
     """Check every item against the event contract; normalise the good ones.
 
-    The typed pass (collector/fast_check.py) vouches for the common valid event; the others,
-    and any it vouched for whose timestamp is no real date, are decided by the SQL.
+    The typed pass (collector/fast_check.py) vouches for the common valid event; the others
+    are decided by the SQL.
     """
     early = _non_json_numbers(items)
     candidates = [it for it in items if it.index not in early]
-    fast, others = _vouch(store, candidates, received_at)
+    fast, others = _vouch(candidates, received_at)
     if others:
         checked = _check_in_duckdb(store, others, received_at)
         bad = pc.is_valid(checked["reason"])
@@ -173,26 +193,11 @@ def validate(store: Store, items: list[Item], *, received_at: datetime) -> Valid
     return ValidatedBatch(events=good, rejects=rejects, items=len(items), received_at=received_at)
 
 
-def _vouch(store: Store, items: list[Item], received_at: datetime) -> tuple[pa.Table, list[Item]]:
+def _vouch(items: list[Item], received_at: datetime) -> tuple[pa.Table, list[Item]]:
     """The valid items the typed pass vouches for, normalised, and the items it leaves."""
-    decoded = decode_candidates([it.index for it in items], [it.text for it in items])
-    others = [items[p] for p in decoded.others]
-    params = {"systems": list(SYSTEMS), "received_at": received_at}
-    cur = store.cursor()
-    try:
-        cur.register("candidates", decoded.columns)
-        try:
-            checked = cur.execute(SQL["vouch"], params).to_arrow_table()
-        finally:
-            cur.unregister("candidates")
-    except duckdb.Error as exc:
-        raise StorageError(f"checking a batch of {len(items)} items: {exc}") from exc
-    vouched = checked["vouched"]
-    if not pc.all(vouched).as_py():
-        left = set(checked.filter(pc.invert(vouched))["idx"].to_pylist())
-        others += [it for it in items if it.index in left]
-        checked = checked.filter(vouched)
-    return checked.drop_columns(["vouched"]), others
+    indexes = [it.index for it in items]
+    decoded = fast_check.decode_candidates(indexes, [it.text for it in items], received_at)
+    return decoded.columns, [items[p] for p in decoded.others]
 
 
 def _check_in_duckdb(store: Store, items: list[Item], received_at: datetime) -> pa.Table:
@@ -266,7 +271,33 @@ def prepare(
 ) -> ValidatedBatch:
     """Decode, split, validate and redact one request body (CPU work: off the event loop)."""
     body = decode_body(raw, content_encoding=content_encoding, max_bytes=max_bytes)
-    return redact(validate(store, split_items(body, fmt), received_at=received_at), redactor)
+    batch = _all_vouched(body, fmt, received_at)
+    if batch is None:
+        batch = validate(store, split_items(body, fmt), received_at=received_at)
+    return with_key_rows(redact(batch, redactor))
+
+
+def with_key_rows(batch: ValidatedBatch) -> ValidatedBatch:
+    """The batch, its key rows cut: call it on the request's thread, not the writer's."""
+    batch.key_rows  # noqa: B018  (a cached property: computed here, read by the writer)
+    return batch
+
+
+def _all_vouched(body: bytes, fmt: BodyFormat, received_at: datetime) -> ValidatedBatch | None:
+    """The batch when the typed pass vouches for every item of the body as it stands.
+
+    Most batches are all valid: this decodes them without cutting the body into items. Any
+    doubt about any item, and the caller takes the item by item path, which decides each.
+    """
+    items = fast_check.decode_body(body, ndjson=fmt is BodyFormat.NDJSON)
+    if items is None:
+        return None
+    events, vouched = fast_check.vouch(items, range(len(items)), received_at)
+    if not vouched.all():
+        return None
+    return ValidatedBatch(
+        events=events, rejects=_NO_REJECTS, items=len(items), received_at=received_at
+    )
 
 
 def redact(batch: ValidatedBatch, redactor: Redactor | None) -> ValidatedBatch:

@@ -13,7 +13,14 @@ from opentelemetry import trace
 from starlette.concurrency import run_in_threadpool
 
 from collector.exceptions import BadBody, BodyTooLarge, WriterBusy
-from collector.ingest import ValidatedBatch, body_format, prepare, redact, unreadable_body
+from collector.ingest import (
+    ValidatedBatch,
+    body_format,
+    prepare,
+    redact,
+    unreadable_body,
+    with_key_rows,
+)
 from collector.metrics import IngestMetrics
 from collector.redaction import Redactor
 from collector.writer import BatchOutcome, Writer
@@ -134,8 +141,13 @@ class Collector:
         validated batch off the event loop, then the batch is committed. A body `prepare`
         cannot read is kept as a reject and its BadBody raised."""
         received_at = self.clock()
+
+        def prepared() -> tuple[ValidatedBatch, T]:
+            batch, extra = prepare(received_at)
+            return with_key_rows(batch), extra
+
         try:
-            batch, extra = await run_in_threadpool(prepare, received_at)
+            batch, extra = await run_in_threadpool(prepared)
         except BadBody as exc:
             unreadable = redact(
                 unreadable_body(raw, exc.detail, received_at=received_at), self.redactor

@@ -206,11 +206,13 @@ class Writer:
                 duplicates = np.bincount(batch_no, minlength=len(group)) - accepted
                 if staged.num_rows:
                     con.register("staged", staged)
+                    con.register("staged_keys", _staged_keys(group, staged))
                     try:
                         for statement in COMMIT_EVENTS:
                             con.execute(statement)
                     finally:
                         con.unregister("staged")
+                        con.unregister("staged_keys")
                     added = new_hashes
             if rejects.num_rows:
                 con.register("refused", rejects)
@@ -327,6 +329,29 @@ def _concat_events(group: list[_Pending]) -> pa.Table:
     if not tables:
         return pa.table({})
     return pa.concat_tables(tables)
+
+
+def _staged_keys(group: list[_Pending], staged: pa.Table) -> pa.Table:
+    """The key rows of the staged events, each with its event's seq."""
+    keys = pa.concat_tables(
+        p.batch.key_rows.append_column(
+            "batch_no", pa.array(np.full(p.batch.key_rows.num_rows, n, np.int32))
+        )
+        for n, p in enumerate(group)
+    )
+    # (batch, position) as one sortable number; staged is in that order already.
+    held = _batch_position(staged)
+    wanted = _batch_position(keys)
+    at = np.minimum(np.searchsorted(held, wanted), len(held) - 1)
+    new = held[at] == wanted
+    seq = staged["seq"].to_numpy()[at[new]]
+    return keys.filter(pa.array(new)).append_column("seq", pa.array(seq))
+
+
+def _batch_position(table: pa.Table) -> npt.NDArray[np.int64]:
+    batch_no = table["batch_no"].to_numpy().astype(np.int64)
+    position: npt.NDArray[np.int64] = (batch_no << 32) | table["idx"].to_numpy().astype(np.int64)
+    return position
 
 
 def _concat_rejects(group: list[_Pending]) -> pa.Table:

@@ -68,6 +68,11 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
     ),
     ("date only", {"occurred_at": "2026-11-23"}, "occurred_at: timestamp is not RFC 3339"),
     ("not a date", {"occurred_at": "2026-02-30T10:00:00Z"}, "occurred_at: not a real date"),
+    ("year zero", {"occurred_at": "0000-01-01T00:00:00Z"}, "occurred_at: not a real date"),
+    ("year one", {"occurred_at": "0001-01-01T00:00:00Z"}, None),
+    ("year zero in UTC", {"occurred_at": "0001-01-01T00:00:00+05:00"}, "occurred_at: not a real"),
+    ("year 10000 in UTC", {"occurred_at": "9999-12-31T23:00:00-05:00"}, "occurred_at: not a real"),
+    ("last UTC moment", {"occurred_at": "9999-12-31T23:59:59.999999Z"}, None),
     ("epoch number", {"occurred_at": 1763890500}, "occurred_at: timestamp must be an RFC 3339"),
     ("missing time", {"occurred_at": None}, "occurred_at: required"),
     ("unknown field", {"occured_at": "x"}, "unknown field(s): occured_at"),
@@ -173,14 +178,14 @@ def test_a_field_given_twice_is_refused_not_silently_resolved(store: Store) -> N
     twice = json.dumps(related, separators=(",", ":")).replace(
         '"object_type":"order"', '"object_type":"order","object_type":"Bad Type"'
     )
-    assert decode_candidates([0], [twice]).others == [0]  # decided by the SQL, as before
+    assert decode_candidates([0], [twice], RECEIVED).others == [0]  # decided by the SQL, as before
 
 
 def test_the_typed_pass_decodes_plain_events_and_hands_on_the_rest() -> None:
     valid = json.dumps(make_event(), separators=(",", ":"))
     spaced = json.dumps(make_event())
     escaped = json.dumps(make_event(error='said "no"'), separators=(",", ":"))
-    result = decode_candidates([7, 8, 9], [valid, spaced, escaped])
+    result = decode_candidates([7, 8, 9], [valid, spaced, escaped], RECEIVED)
     assert result.columns["idx"].to_pylist() == [7]
     assert result.others == [1, 2]
     assert result.columns["keys"].to_pylist() == [
