@@ -10,6 +10,7 @@ from itertools import chain
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -39,15 +40,14 @@ def key_rows(events: pa.Table) -> pa.Table:
     """Key rows (KEY_ROWS) of validated events (idx, object_type, keys and related as text)."""
     if not events.num_rows:
         return KEY_ROWS.empty_table()
-    keys = _decode_keys(_as_json_list(events["keys"]))
-    owner = np.repeat(np.arange(len(keys)), [len(k) for k in keys])
+    owner, namespaces, values = _own_keys(events["keys"])
     own = pa.table(
         [
             events["idx"].take(owner),
             pa.nulls(len(owner), pa.int32()),
             events["object_type"].take(owner),
-            pa.array(list(chain.from_iterable(keys)), pa.string()),
-            pa.array(list(chain.from_iterable(k.values() for k in keys)), pa.string()),
+            namespaces,
+            values,
         ],
         schema=KEY_ROWS,
     )
@@ -69,6 +69,27 @@ def key_rows(events: pa.Table) -> pa.Table:
         schema=KEY_ROWS,
     )
     return pa.concat_tables([own, related])
+
+
+def _own_keys(texts: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], pa.Array, pa.Array]:
+    """For each key of each keys object: the event's row, the namespace and the value."""
+    flat = texts.combine_chunks()
+    if pc.any(pc.match_substring(flat, "\\")).as_py():
+        keys = _decode_keys(_as_json_list(texts))
+        owner = np.repeat(np.arange(len(keys)), [len(k) for k in keys])
+        namespaces = pa.array(list(chain.from_iterable(keys)), pa.string())
+        values = pa.array(list(chain.from_iterable(k.values() for k in keys)), pa.string())
+        return owner, namespaces, values
+    # Without escapes a quote only ever opens or closes a string, so an object of strings cut
+    # at its quotes is `{`, name, `:`, value, `,`, name, ... : names at 1 + 4j, values at 3 + 4j.
+    pieces = pc.split_pattern(flat, '"')
+    starts = pieces.offsets.to_numpy()
+    pairs = (np.diff(starts) - 1) // 4
+    owner = np.repeat(np.arange(len(pairs)), pairs)
+    first = np.repeat(starts[:-1], pairs)
+    nth = np.arange(len(owner)) - np.repeat(np.cumsum(pairs) - pairs, pairs)
+    strings = pieces.values
+    return owner, strings.take(first + 1 + 4 * nth), strings.take(first + 3 + 4 * nth)
 
 
 def _as_json_list(texts: pa.ChunkedArray) -> bytes:

@@ -168,13 +168,27 @@ def test_key_rows_list_own_keys_then_each_related_objects_keys() -> None:
             ],
         }
     )
-    assert key_rows(events).to_pylist() == [
+    rows = [
         row(0, None, "order", "oms_order", "W-1"),
         row(0, None, "order", "erp_sales_order", "45"),
         row(3, None, "shipment", "wms_shipment", "SH-7"),
         row(3, 0, "order", "oms_order", "W-1"),
         row(3, 1, "order", "oms_order", "W-2"),
         row(3, 1, "order", "erp_sales_order", "46"),
+    ]
+    assert key_rows(events).to_pylist() == rows
+    # Values with quotes and separators in them, spaced JSON: what the SQL path may hand on.
+    awkward = events.set_column(
+        2, "keys", pa.array(['{"oms_order": "W-\\"1\\"", "erp_sales_order": "4,5:"}', "{}"])
+    )
+    assert [(r["namespace"], r["value"]) for r in key_rows(awkward).to_pylist()][:2] == [
+        ("oms_order", 'W-"1"'),
+        ("erp_sales_order", "4,5:"),
+    ]
+    spaced = events.set_column(2, "keys", pa.array(['{ "a" : "x,y" , "b":"}{" }', "{}"]))
+    assert [(r["namespace"], r["value"]) for r in key_rows(spaced).to_pylist()][:2] == [
+        ("a", "x,y"),
+        ("b", "}{"),
     ]
 
 
