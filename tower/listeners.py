@@ -8,6 +8,7 @@ app, one lifespan: the OTLP port shares the store, the writer and the scheduler.
 from __future__ import annotations
 
 import gc
+import socket
 import sys
 
 import uvicorn
@@ -17,7 +18,7 @@ from uvicorn.config import STARTUP_FAILURE
 
 from tower.settings import Settings
 
-__all__ = ["OtlpPortOnly", "serve", "tune_garbage_collector"]
+__all__ = ["OtlpPortOnly", "bind", "serve", "tune_garbage_collector"]
 
 OTLP_PREFIX = "/v1/"
 
@@ -53,9 +54,9 @@ def serve(app: ASGIApp, settings: Settings) -> None:
     config = uvicorn.Config(
         served, host=settings.host, port=settings.port, log_level=settings.log_level
     )
-    sockets = [config.bind_socket()]
+    sockets = [bind(config)]
     if otlp_port is not None:
-        sockets.append(replace_port(config, otlp_port).bind_socket())
+        sockets.append(bind(replace_port(config, otlp_port)))
     server = uvicorn.Server(config)
     tune_garbage_collector()
     try:
@@ -82,6 +83,20 @@ def tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
+
+
+def bind(config: uvicorn.Config) -> socket.socket:
+    """The config's listening socket, made so that every connection has Nagle's algorithm off.
+
+    uvicorn binds with `socket.socket(family)`, whose protocol number is 0, and asyncio turns
+    on TCP_NODELAY only for sockets that say IPPROTO_TCP. Without it, uvicorn's two writes per
+    answer (the headers, then the body) wait for the client's delayed ACK: measured, every
+    ingest answer reached its client 40 ms after it was written, a third of its latency.
+    """
+    sock = config.bind_socket()
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return sock
+    return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
 
 
 def replace_port(config: uvicorn.Config, port: int) -> uvicorn.Config:
