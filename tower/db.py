@@ -8,7 +8,6 @@ doing.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ import pyarrow as pa
 
 from tower.exceptions import StorageError
 
-__all__ = ["Store", "StorageError", "default_threads", "load_queries", "split_statements"]
+__all__ = ["Store", "StorageError", "load_queries", "split_statements"]
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +29,6 @@ Params = Sequence[Any] | Mapping[str, Any] | None
 # Automatic checkpoints run inline in whatever commit crosses the threshold; that cost lands on
 # an ingest request's latency. Set it out of reach and let the background job checkpoint.
 INLINE_CHECKPOINT_THRESHOLD = "16GB"
-
-
-def default_threads() -> int:
-    """DuckDB threads when none are set: every core but one, at least one.
-
-    The tower's Python side (HTTP, validation, the writer's own work) needs about one core,
-    and DuckDB spreading the writer's small statements over threads costs more than it saves:
-    on 2 cores, a 5,000-event group commit took 43 ms of CPU with two threads and 31 with one
-    (docs/decisions/0011-ingest-cpu-budget.md).
-    """
-    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def load_queries(package: str) -> dict[str, str]:
@@ -81,7 +69,8 @@ class Store:
         }
         if memory_limit:
             config["memory_limit"] = memory_limit
-        config["threads"] = threads or default_threads()
+        if threads:
+            config["threads"] = threads
         try:
             self._con = duckdb.connect(str(self.path), config=config)
             self._con.execute("SET TimeZone = 'UTC'")

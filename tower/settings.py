@@ -63,9 +63,7 @@ class Settings(BaseSettings):
         None, description="Alert routing and receivers (YAML); none: alerts are not sent."
     )
     duckdb_memory_limit: str | None = Field(None, description="e.g. '4GB'; DuckDB's default else.")
-    duckdb_threads: int | None = Field(
-        None, description="DuckDB threads; every core but one (at least one) when unset."
-    )
+    duckdb_threads: int | None = Field(None, description="DuckDB threads; all cores when unset.")
     otlp_rules_path: Path | None = Field(
         None, description="OTLP attribute rules YAML replacing adapters/rules/otlp.yaml."
     )
