@@ -38,6 +38,11 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="ingest: measure max rate with the tower's own OpenTelemetry SDK off and on instead",
     )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="ingest: CPU per stage of one batch, in process, against the ceiling (decision 0011)",
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="events file, JSON, scratch")
     return parser.parse_args()
 
@@ -53,6 +58,12 @@ def main() -> None:
     os.environ.setdefault("TOWER_AUTH_REQUIRED", "false")
     # Rich wraps at 80 columns when it cannot see a terminal (make, a log file); 120 reads better.
     console = Console(width=None if sys.stdout.isatty() else 120)
+    if args.only == "ingest" and args.stages:
+        from benchmarks import ingest_stages
+
+        stages = ingest_stages.run(out_dir=args.out, events=args.events, batch_size=args.batch_size)
+        console.print(ingest_stages.table(stages))
+        return
     if args.only == "ingest" and args.telemetry_overhead:
         from benchmarks.ingest import Setup, run_overhead
 

@@ -180,16 +180,8 @@ def decode_candidates(
 
 def _decode_batch(texts: Sequence[str]) -> list[Any] | None:
     """All items in one decode, when every one is a minified, escape-free, valid-shaped item."""
-    body = ("[" + ",".join(texts) + "]").encode()
-    if b"\\" in body:
-        return None
-    try:
-        items = _decode_many(body)
-    except _DECODE_ERRORS:
-        return None
-    if len(items) != len(texts) or len(_encode(items)) != len(body):
-        return None
-    return list(items)
+    items = decode_body(("[" + ",".join(texts) + "]").encode(), ndjson=False)
+    return items if items is not None and len(items) == len(texts) else None
 
 
 def _decode_alone(text: str) -> Any:

@@ -30,6 +30,7 @@ __all__ = [
     "BodyFormat",
     "Item",
     "ValidatedBatch",
+    "all_vouched",
     "body_format",
     "decode_body",
     "prepare",
@@ -84,7 +85,7 @@ class ValidatedBatch:
         return key_rows(self.events)
 
 
-REJECT_SCHEMA = pa.schema(
+_REJECTS = pa.schema(
     [
         ("batch_index", pa.int32()),
         ("line", pa.int32()),
@@ -92,7 +93,7 @@ REJECT_SCHEMA = pa.schema(
         ("raw", pa.string()),
     ]
 )
-_NO_REJECTS = REJECT_SCHEMA.empty_table()
+_NO_REJECTS = _REJECTS.empty_table()
 
 
 def body_format(content_type: str | None) -> BodyFormat:
@@ -184,11 +185,12 @@ def validate(store: Store, items: list[Item], *, received_at: datetime) -> Valid
     rejected = late + list(early.values())
     rejects = pa.table(
         {
-            "batch_index": pa.array([it.index for it in rejected], pa.int32()),
-            "line": pa.array([it.line for it in rejected], pa.int32()),
-            "reason": pa.array(reasons, pa.string()),
-            "raw": pa.array([it.text for it in rejected], pa.string()),
-        }
+            "batch_index": [it.index for it in rejected],
+            "line": [it.line for it in rejected],
+            "reason": reasons,
+            "raw": [it.text for it in rejected],
+        },
+        schema=_REJECTS,
     ).sort_by("batch_index")
     return ValidatedBatch(events=good, rejects=rejects, items=len(items), received_at=received_at)
 
@@ -250,11 +252,12 @@ def unreadable_body(body: bytes, reason: str, *, received_at: datetime) -> Valid
     """The batch recorded when a whole body could not be read: no events, one reject."""
     rejects = pa.table(
         {
-            "batch_index": pa.array([None], pa.int32()),
-            "line": pa.array([None], pa.int32()),
+            "batch_index": [None],
+            "line": [None],
             "reason": [reason],
             "raw": [body.decode("utf-8", errors="replace")],
-        }
+        },
+        schema=_REJECTS,
     )
     return ValidatedBatch(events=pa.table({}), rejects=rejects, items=0, received_at=received_at)
 
@@ -271,7 +274,7 @@ def prepare(
 ) -> ValidatedBatch:
     """Decode, split, validate and redact one request body (CPU work: off the event loop)."""
     body = decode_body(raw, content_encoding=content_encoding, max_bytes=max_bytes)
-    batch = _all_vouched(body, fmt, received_at)
+    batch = all_vouched(body, fmt, received_at)
     if batch is None:
         batch = validate(store, split_items(body, fmt), received_at=received_at)
     return with_key_rows(redact(batch, redactor))
@@ -283,7 +286,7 @@ def with_key_rows(batch: ValidatedBatch) -> ValidatedBatch:
     return batch
 
 
-def _all_vouched(body: bytes, fmt: BodyFormat, received_at: datetime) -> ValidatedBatch | None:
+def all_vouched(body: bytes, fmt: BodyFormat, received_at: datetime) -> ValidatedBatch | None:
     """The batch when the typed pass vouches for every item of the body as it stands.
 
     Most batches are all valid: this decodes them without cutting the body into items. Any
