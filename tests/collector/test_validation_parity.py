@@ -132,16 +132,22 @@ CASES: list[tuple[str, dict[str, Any], str | None]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "change", "reason"), CASES, ids=[c[0] for c in CASES])
-def test_sql_and_model_agree(
-    store: Store, name: str, change: dict[str, Any], reason: str | None
-) -> None:
+def changed_event(change: dict[str, Any]) -> dict[str, Any]:
+    """A valid event with a case's change: None removes the field, anything else replaces it."""
     event = make_event()
     for field, value in change.items():
         if value is None:
             event.pop(field, None)
         else:
             event[field] = value
+    return event
+
+
+@pytest.mark.parametrize(("name", "change", "reason"), CASES, ids=[c[0] for c in CASES])
+def test_sql_and_model_agree(
+    store: Store, name: str, change: dict[str, Any], reason: str | None
+) -> None:
+    event = changed_event(change)
     if name == "null attributes":
         event["attributes"] = None
 

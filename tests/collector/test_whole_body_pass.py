@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from collector import fast_check
 from collector.event_keys import key_rows
 from collector.ingest import BodyFormat, ValidatedBatch, prepare, split_items, validate
-from tests.collector.test_validation_parity import CASES, json_value
+from tests.collector.test_validation_parity import CASES, changed_event, json_value
 from tests.factories import make_event
 from tower.db import Store
 from tower.model import Event
@@ -61,13 +61,7 @@ def assert_same(whole: ValidatedBatch, one_by_one: ValidatedBatch) -> None:
 def test_each_contract_case_in_a_body_gets_the_item_verdict(
     store: Store, name: str, change: dict[str, Any], reason: str | None
 ) -> None:
-    event = make_event()
-    for field, value in change.items():
-        if value is None:
-            event.pop(field, None)
-        else:
-            event[field] = value
-    batch = [make_event(), event, make_event()]
+    batch = [make_event(), changed_event(change), make_event()]
     for body, fmt in ((ndjson(batch), NDJSON), (minified(batch).encode(), JSON)):
         whole, one_by_one = both_ways(store, body, fmt)
         assert_same(whole, one_by_one)
