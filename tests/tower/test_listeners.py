@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import uvicorn
 
@@ -45,4 +46,6 @@ def connection_nodelay(listening: socket.socket) -> bool:
         finally:
             server.close()
 
-    return asyncio.run(accept_one())
+    # A thread of its own: an earlier test may leave this thread's event loop marked running.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, accept_one()).result(timeout=30)
