@@ -21,7 +21,7 @@ valid, and then no item is ever cut out of the body as text of its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import chain
@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 from msgspec import Meta
 from msgspec.structs import astuple
 
-from tower.model import EVENT_TYPE, IDENTIFIER, MAX_KEYS, MAX_RELATED, System
+from tower.model import EVENT_TYPE, MAX_KEYS, MAX_RELATED, System
 
 __all__ = ["Candidates", "decode_body", "decode_candidates", "vouch", "vouchable_name"]
 
@@ -95,7 +95,6 @@ _UTC_MICROS = pa.timestamp("us", tz="UTC")
 _DAY_MICROS = 86_400_000_000
 _YEAR_1 = (date(1, 1, 1) - date(1970, 1, 1)).days * _DAY_MICROS
 _YEAR_10000 = (date(9999, 12, 31) - date(1970, 1, 1)).days * _DAY_MICROS + _DAY_MICROS
-_IDENTIFIER = re.compile(IDENTIFIER)
 _EVENT_TYPE = re.compile(EVENT_TYPE)
 
 # The columns collector/sql/validate.sql gives a valid item, in its order and types.
@@ -207,8 +206,8 @@ def vouch(
     fields = list(zip(*(astuple(item) for item in items), strict=True)) or [()] * len(_FIELDS)
     column = dict(zip(_FIELDS, fields, strict=True))
     ok = np.ones(count, dtype=bool)
-    ok &= _matching(column["object_type"], _IDENTIFIER)
-    ok &= _matching(column["type"], _EVENT_TYPE)
+    ok &= _matching(column["object_type"], vouchable_name)
+    ok &= _matching(column["type"], _is_event_type)
     ok &= _names_ok(column["keys"])
     related, related_ok = _related_texts(column["related"])
     ok &= related_ok
@@ -232,9 +231,13 @@ def vouch(
     return pa.table([table[f.name] for f in SCHEMA], schema=SCHEMA), ok
 
 
-def _matching(values: Sequence[str], pattern: re.Pattern[str]) -> Mask:
-    """Which values match `pattern`, checking each distinct value once."""
-    verdicts = {value: pattern.fullmatch(value) is not None for value in set(values)}
+def _is_event_type(value: str) -> bool:
+    return _EVENT_TYPE.fullmatch(value) is not None
+
+
+def _matching(values: Sequence[str], check: Callable[[str], bool]) -> Mask:
+    """Which values pass `check`, checking each distinct value once."""
+    verdicts = {value: check(value) for value in set(values)}
     if all(verdicts.values()):
         return np.ones(len(values), dtype=bool)
     return np.fromiter((verdicts[value] for value in values), bool, len(values))
